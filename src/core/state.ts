@@ -113,6 +113,8 @@ export interface DeliveryRequest {
   notBefore: Millis;
   /** Latest moment it is still worth sending (from `maxMessageAge`). */
   expiresAt?: Millis;
+  /** Set when the engine decided not to send (unsubscribed, no address, frequency cap): stored as `skipped`. */
+  skipReason?: string;
   createdAt: Millis;
 }
 
