@@ -51,6 +51,13 @@ export interface UserState {
   instances: Instance[];
 }
 
+/** A position in (due, userId, id) order. `{ due: -1, userId: "", id: "" }` starts at the beginning. */
+export interface TimerCursor {
+  due: Millis;
+  userId: string;
+  id: string;
+}
+
 export interface StoredTimer extends Timer {
   project: string;
   partition: number;
@@ -150,8 +157,12 @@ export interface Store {
 
   /** Timers due at or before `until`, earliest first. */
   dueTimers(until: Millis, limit: number): Promise<StoredTimer[]>;
-  /** Timers due in (after, until], earliest first: the near future held in memory. */
-  timersBetween(after: Millis, until: Millis, limit: number): Promise<StoredTimer[]>;
+  /**
+   * Timers strictly after `after` in (due, userId, id) order and due at or before `until`, at
+   * most `limit`: the near future held in memory, paged without skipping timers that share a due
+   * time (a million waits can end on the same millisecond).
+   */
+  timersBetween(after: TimerCursor, until: Millis, limit: number): Promise<StoredTimer[]>;
   countTimers(): Promise<number>;
 
   /** Deliveries ready to send (`queued` or retry due), claimed as `sending` atomically. */
