@@ -182,6 +182,9 @@ export interface Store {
   listDocuments(project: string, kind: string): Promise<{ id: string; body: JsonObject }[]>;
   deleteDocument(project: string, kind: string, id: string): Promise<boolean>;
 
+  /** User ids of a project with a profile, in order, after `afterUser` (for segment enrollment). */
+  userIds(project: string, afterUser: string, limit: number): Promise<string[]>;
+
   /** Instances of a journey (for migrations and stats), paged by user id. */
   instancesOfJourney(
     project: string,
