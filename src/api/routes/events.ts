@@ -1,0 +1,22 @@
+import type { FastifyInstance } from "fastify";
+import type { Engine, IncomingEvent } from "../../runtime/engine.js";
+import { RequestError } from "../../runtime/errors.js";
+import { EventBatchBody, EventBody, parseRequest } from "../schemas.js";
+
+/** `POST /v1/events`: one event or `{ events: [...] }`; 202 once durable. */
+export function eventRoutes(app: FastifyInstance, engine: Engine): void {
+  app.post("/v1/events", async (request, reply) => {
+    if (!engine.ready) throw new RequestError(503, "NOT_READY", "not accepting events right now");
+    const body = request.body;
+    const batch =
+      body !== null && typeof body === "object" && !Array.isArray(body) && "events" in body
+        ? parseRequest(EventBatchBody, body, "event batch").events
+        : [parseRequest(EventBody, body, "event")];
+    const events: IncomingEvent[] = batch.map((event) => ({
+      ...event,
+      timestamp: typeof event.timestamp === "string" ? Date.parse(event.timestamp) : event.timestamp,
+    }));
+    const { ids, duplicates } = await engine.ingest(request.project, events);
+    return reply.status(202).send({ accepted: ids.length, duplicates, ids });
+  });
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from "node:crypto";
+import { partitionOf } from "../core/hash.js";
+import type { Input } from "../core/input.js";
+import type { JsonObject } from "../core/model.js";
+import type { ChannelAddress, Instance, JournalLine, Profile } from "../core/state.js";
+import type { Log, LogEntry, Store } from "../store/types.js";
+import { ProjectCatalogs } from "./catalogs.js";
+import { type Clock, systemClock } from "./clock.js";
+import { type BatchReport, Executor } from "./executor.js";
+import { JourneyService } from "./journey-service.js";
+import { TimerService } from "./timer-service.js";
+
+export interface EngineOptions {
+  store: Store;
+  log: Log;
+  clock?: Clock;
+  partitions?: number;
+  batchSize?: number;
+  cacheSize?: number;
+  timerHorizonMs?: number;
+  onBatch?: (batch: BatchReport) => void;
+  onError?: (error: unknown, where: string) => void;
+  onTimerFired?: (latenessMs: number) => void;
+}
+
+/** An event as the API accepts it. */
+export interface IncomingEvent {
+  id?: string;
+  userId: string;
+  name: string;
+  properties?: JsonObject;
+  timestamp?: number;
+}
+
+export interface ProfileChange {
+  attributes?: JsonObject;
+  unset?: string[];
+  timezone?: string;
+  channels?: { [channel: string]: ChannelAddress };
+}
+
+/**
+ * The embedded runtime: log, store, executor, timer service and journey lifecycle wired
+ * together. The HTTP API, the CLI and benchmarks drive Journeys through this class.
+ */
+export class Engine {
+  readonly store: Store;
+  readonly log: Log;
+  readonly clock: Clock;
+  readonly partitions: number;
+  readonly catalogs: ProjectCatalogs;
+  readonly timers: TimerService;
+  readonly executor: Executor;
+  readonly journeys: JourneyService;
+  private accepting = false;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.log = options.log;
+    this.clock = options.clock ?? systemClock;
+    this.partitions = options.partitions ?? 64;
+    this.catalogs = new ProjectCatalogs(this.store);
+    this.timers = new TimerService({
+      store: this.store,
+      clock: this.clock,
+      horizonMs: options.timerHorizonMs,
+      onFire: options.onTimerFired,
+    });
+    this.executor = new Executor({
+      store: this.store,
+      log: this.log,
+      catalogs: this.catalogs,
+      clock: this.clock,
+      timers: this.timers,
+      partitions: this.partitions,
+      batchSize: options.batchSize,
+      cacheSize: options.cacheSize,
+      onBatch: options.onBatch,
+      onError: (error, partition) => options.onError?.(error, `partition ${partition}`),
+    });
+    this.journeys = new JourneyService({
+      store: this.store,
+      log: this.log,
+      catalogs: this.catalogs,
+      clock: this.clock,
+      partitions: this.partitions,
+      notify: (partitions) => {
+        for (const p of partitions) this.executor.notify(p);
+      },
+    });
+  }
+
+  /** Starts the executor (catching up on the log) and the timer service. */
+  async start(): Promise<void> {
+    await this.executor.start();
+    await this.timers.start();
+    this.accepting = true;
+  }
+
+  get ready(): boolean {
+    return this.accepting;
+  }
+
+  /** Stops intake, finishes the batch in flight, stops timers. The caller closes the store. */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    this.timers.stop();
+    await this.executor.stop();
+  }
+
+  partitionOf(project: string, userId: string): number {
+    return partitionOf(project, userId, this.partitions);
+  }
+
+  /**
+   * Appends events durably (one group-committed transaction) and wakes their partitions.
+   * Resolves once they are durable; duplicates of already-seen ids are acknowledged, not reapplied.
+   */
+  async ingest(project: string, events: readonly IncomingEvent[]): Promise<{ ids: string[]; duplicates: number }> {
+    const now = this.clock.now();
+    const ids: string[] = [];
+    const entries: LogEntry[] = events.map((event) => {
+      const id = event.id ?? randomUUID();
+      ids.push(id);
+      return this.entry(project, {
+        kind: "event",
+        id,
+        userId: event.userId,
+        name: event.name,
+        properties: event.properties ?? {},
+        timestamp: event.timestamp ?? now,
+      }, now);
+    });
+    const { offsets } = await this.append(entries);
+    return { ids, duplicates: offsets.filter((offset) => offset === null).length };
+  }
+
+  /** Queues a profile change (ordered with the user's events) and waits until it is applied. */
+  async identify(project: string, userId: string, change: ProfileChange, waitMs = 5000): Promise<void> {
+    await this.appendAndWait(project, { kind: "profile", id: randomUUID(), userId, ...change }, waitMs);
+  }
+
+  /** Enters a user into an API-triggered journey. */
+  async enter(project: string, userId: string, journeyId: string, properties: JsonObject, id?: string): Promise<string> {
+    const inputId = id ?? randomUUID();
+    await this.append([this.entry(project, { kind: "enter", id: inputId, userId, journeyId, properties }, this.clock.now())]);
+    return inputId;
+  }
+
+  /** Feeds any input (engagement from callbacks, etc.) through the log. */
+  async submit(project: string, inputs: readonly Input[]): Promise<void> {
+    const now = this.clock.now();
+    await this.append(inputs.map((input) => this.entry(project, input, now)));
+  }
+
+  async user(
+    project: string,
+    userId: string,
+  ): Promise<{ profile: Profile | undefined; instances: Instance[] } | undefined> {
+    const state = (await this.store.loadUsers(project, [userId])).get(userId);
+    if (!state || (!state.profile && state.instances.length === 0)) return undefined;
+    return state;
+  }
+
+  async journal(project: string, userId: string, limit = 500): Promise<JournalLine[]> {
+    return this.store.journal(project, userId, limit);
+  }
+
+  /** Erases a user everywhere, in step with the executor so no batch writes them back. */
+  async erase(project: string, userId: string): Promise<void> {
+    await this.executor.exclusive(async () => {
+      await this.store.eraseUser(project, userId);
+      this.executor.forget(project, userId);
+    });
+  }
+
+  private entry(project: string, input: Input, now: number): LogEntry {
+    return { project, partition: this.partitionOf(project, input.userId), input, appendedAt: now };
+  }
+
+  private async append(entries: LogEntry[]): Promise<{ offsets: (number | null)[] }> {
+    if (entries.length === 0) return { offsets: [] };
+    const result = await this.log.append(entries);
+    const partitions = new Set(entries.map((entry) => entry.partition));
+    for (const p of partitions) this.executor.notify(p);
+    return result;
+  }
+
+  private async appendAndWait(project: string, input: Input, waitMs: number): Promise<void> {
+    const entry = this.entry(project, input, this.clock.now());
+    const { offsets } = await this.append([entry]);
+    const offset = offsets[0];
+    if (offset === null || offset === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.executor.waitFor(entry.partition, offset),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,280 @@
+import { type AdvanceContext, advance } from "../core/advance.js";
+import type { Input, TimerInput } from "../core/input.js";
+import type { Log, LogRecord, Store, StoredTimer, UserState } from "../store/types.js";
+import { BatchChanges } from "./batch-changes.js";
+import type { ProjectCatalogs } from "./catalogs.js";
+import type { Clock } from "./clock.js";
+import type { TimerService } from "./timer-service.js";
+
+export interface ExecutorOptions {
+  store: Store;
+  log: Log;
+  catalogs: ProjectCatalogs;
+  clock: Clock;
+  timers: TimerService;
+  partitions: number;
+  /** Log entries read per partition batch (default 1000). */
+  batchSize?: number;
+  /** Users whose state is kept in memory (default 200,000). */
+  cacheSize?: number;
+  maxSteps?: number;
+  /** Called after each committed batch (metrics, dispatcher wake-up). */
+  onBatch?: (batch: BatchReport) => void;
+  /** Called when a batch fails to commit; the batch is retried. */
+  onError?: (error: unknown, partition: number) => void;
+}
+
+/** What one committed batch did, for metrics and observers. */
+export interface BatchReport {
+  partition: number;
+  entries: readonly LogRecord[];
+  timers: readonly StoredTimer[];
+  deliveries: number;
+  transitions: number;
+  committedAt: number;
+  startedAt: number;
+}
+
+interface Pending {
+  input: Input;
+  project: string;
+  /** Ordering time: appended-at for log entries, due for timers. */
+  at: number;
+}
+
+/**
+ * The single writer of every partition: reads a batch of the partition's log and its due
+ * timers, runs advance() for each input against cached user state, and commits everything with
+ * the consumed offset in one transaction. Effects leave the process only after that commit.
+ */
+export class Executor {
+  private readonly offsets: number[];
+  private readonly dirty = new Set<number>();
+  private readonly cache = new Map<string, UserState>();
+  private readonly waiters: { partition: number; offset: number; resolve: () => void }[] = [];
+  private readonly batchSize: number;
+  private readonly cacheSize: number;
+  private pumping: Promise<void> | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.offsets = new Array<number>(options.partitions).fill(0);
+    this.batchSize = options.batchSize ?? 1000;
+    this.cacheSize = options.cacheSize ?? 200_000;
+  }
+
+  /** Loads consumed offsets and catches up on everything appended while down. */
+  async start(): Promise<void> {
+    for (let p = 0; p < this.options.partitions; p++) {
+      this.offsets[p] = await this.options.store.consumedOffset(p);
+      if ((await this.options.log.end(p)) > (this.offsets[p] as number)) this.dirty.add(p);
+    }
+    this.options.timers.onDue = (partition) => this.notify(partition);
+    this.kick();
+  }
+
+  /** Work arrived for a partition (new log entries or due timers). */
+  notify(partition: number): void {
+    if (this.stopped) return;
+    this.dirty.add(partition);
+    this.kick();
+  }
+
+  /** Resolves once the partition has consumed the offset (e.g. to answer after an identify). */
+  waitFor(partition: number, offset: number): Promise<void> {
+    if ((this.offsets[partition] ?? 0) >= offset) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ partition, offset, resolve }));
+  }
+
+  consumed(partition: number): number {
+    return this.offsets[partition] ?? 0;
+  }
+
+  /** Stops taking batches and waits for the one in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.pumping;
+  }
+
+  /** Runs `fn` while no batch is in flight, so a user's cached state cannot race it (erase). */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.pumping) await this.pumping;
+    return fn();
+  }
+
+  /** Forgets a user's cached state (after erase). */
+  forget(project: string, userId: string): void {
+    this.cache.delete(`${project}\u001f${userId}`);
+  }
+
+  private kick(): void {
+    if (this.pumping || this.stopped) return;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.dirty.size > 0 && !this.stopped && !this.retryTimer) this.kick();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    while (this.dirty.size > 0 && !this.stopped) {
+      const partitions = [...this.dirty];
+      this.dirty.clear();
+      for (const partition of partitions) {
+        if (this.stopped) return;
+        let more: boolean;
+        try {
+          more = await this.runBatch(partition);
+        } catch (error) {
+          this.options.onError?.(error, partition);
+          this.dirty.add(partition);
+          // Back off so a failing disk does not spin; the batch is retried from the log.
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.kick();
+          }, 200);
+          return;
+        }
+        if (more) this.dirty.add(partition);
+      }
+    }
+  }
+
+  /** Processes one batch of a partition; returns true when more work is waiting. */
+  private async runBatch(partition: number): Promise<boolean> {
+    const { store, log, catalogs, clock, timers } = this.options;
+    const startedAt = clock.now();
+    const from = this.offsets[partition] as number;
+    const entries = await log.read(partition, from, this.batchSize);
+    const due = timers.takeDue(partition, startedAt, this.batchSize);
+    if (entries.length === 0 && due.length === 0) return false;
+
+    const pending: Pending[] = [];
+    for (const timer of due) pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
+    for (const entry of entries) pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
+    if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
+
+    await this.loadUsers(pending);
+    const batches = new Map<string, BatchChanges>();
+    let transitions = 0;
+    const touched: string[] = [];
+    for (const { input, project } of pending) {
+      const catalog = catalogs.peek(project) ?? (await catalogs.get(project));
+      const cacheKey = `${project}\u001f${input.userId}`;
+      const state = this.cache.get(cacheKey) ?? { profile: undefined, instances: [] };
+      let changes = batches.get(project);
+      if (!changes) {
+        changes = new BatchChanges(project);
+        batches.set(project, changes);
+      }
+      const now = input.kind === "timer" ? Math.max(clock.now(), input.due) : clock.now();
+      const context: AdvanceContext = {
+        now,
+        catalog,
+        profile: state.profile,
+        instances: state.instances,
+        maxSteps: this.options.maxSteps,
+      };
+      try {
+        const result = advance(context, input);
+        this.cache.set(cacheKey, { profile: result.profile, instances: result.instances });
+        touched.push(cacheKey);
+        changes.absorb(result.effects);
+        for (const effect of result.effects) if (effect.type === "instance.moved") transitions++;
+      } catch (error) {
+        // A bug must not wedge the partition: the input is recorded as failed and skipped.
+        changes.note({
+          at: now,
+          userId: input.userId,
+          kind: "error",
+          reason: `input failed: ${(error as Error).message}`,
+          cause: input.kind,
+        });
+        this.options.onError?.(error, partition);
+      }
+    }
+
+    const consumedOffset = entries.length > 0 ? (entries[entries.length - 1] as LogRecord).offset : from;
+    const changes = [...batches.values()].map((batch) => batch.finish());
+    try {
+      await store.commit({ partition, consumedOffset, changes });
+    } catch (error) {
+      // The cache ran ahead of the store: drop what this batch touched and give the timers back.
+      for (const key of touched) this.cache.delete(key);
+      for (const timer of due) timers.add(timer);
+      throw error;
+    }
+    this.offsets[partition] = consumedOffset;
+    let deliveries = 0;
+    let emitted = false;
+    for (const change of changes) {
+      deliveries += change.deliveries.length;
+      if (change.emitted.length > 0) emitted = true;
+      for (const timer of change.timersSet) timers.scheduled({ ...timer, project: change.project, partition });
+    }
+    this.evict();
+    this.release(partition);
+    this.options.onBatch?.({
+      partition,
+      entries,
+      timers: due,
+      deliveries,
+      transitions,
+      startedAt,
+      committedAt: clock.now(),
+    });
+    return emitted || entries.length === this.batchSize || timers.hasDue(partition, clock.now());
+  }
+
+  private async loadUsers(pending: readonly Pending[]): Promise<void> {
+    const missing = new Map<string, Set<string>>();
+    for (const { project, input } of pending) {
+      const key = `${project}\u001f${input.userId}`;
+      const cached = this.cache.get(key);
+      if (cached) {
+        // Refresh recency for the LRU.
+        this.cache.delete(key);
+        this.cache.set(key, cached);
+        continue;
+      }
+      let users = missing.get(project);
+      if (!users) {
+        users = new Set();
+        missing.set(project, users);
+      }
+      users.add(input.userId);
+    }
+    for (const [project, users] of missing) {
+      const loaded = await this.options.store.loadUsers(project, [...users]);
+      for (const userId of users) {
+        this.cache.set(`${project}\u001f${userId}`, loaded.get(userId) ?? { profile: undefined, instances: [] });
+      }
+    }
+  }
+
+  private evict(): void {
+    const excess = this.cache.size - this.cacheSize;
+    if (excess <= 0) return;
+    let removed = 0;
+    for (const key of this.cache.keys()) {
+      if (removed++ >= excess) break;
+      this.cache.delete(key);
+    }
+  }
+
+  private release(partition: number): void {
+    const offset = this.offsets[partition] as number;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i];
+      if (waiter && waiter.partition === partition && waiter.offset <= offset) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}
+
+function timerInput(timer: StoredTimer): TimerInput {
+  return { kind: "timer", userId: timer.userId, journeyId: timer.journeyId, key: timer.key, timerId: timer.id, due: timer.due };
+}
