@@ -1,0 +1,128 @@
+import { parseArgs } from "node:util";
+import { type ServeOptions, SERVE_SETTINGS, serve } from "./serve-command.js";
+import { simulateCommand } from "./simulate-command.js";
+import { validateCommand } from "./validate-command.js";
+import { keysCommand } from "./keys-command.js";
+
+const USAGE = `journeys — real-time journey orchestration
+
+usage:
+  journeys serve [options]                      run the engine and the HTTP API (embedded SQLite)
+  journeys validate JOURNEY.json [...]          check journeys; exit code 1 when invalid
+  journeys simulate JOURNEY.json EVENTS.ndjson  run a journey over events with a virtual clock
+  journeys keys create [--project NAME]         create an API key (printed once)
+  journeys help                                  this text
+
+Run "journeys serve --help" for the server's settings.`;
+
+function serveHelp(): string {
+  const lines = ["journeys serve: run Journeys embedded on one SQLite file", "", "settings (flag / environment variable / default):"];
+  for (const s of SERVE_SETTINGS) lines.push(`  --${s.flag.padEnd(12)} ${s.env.padEnd(22)} ${s.default.padEnd(12)} ${s.help}`);
+  lines.push(`  ${"".padEnd(14)} ${"JOURNEYS_API_KEY".padEnd(22)} ${"(generated)".padEnd(12)} key of the default project, instead of a generated one`);
+  return lines.join("\n");
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Runs the CLI; resolves with the exit code (serve resolves only when stopped). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return runServe(rest);
+    case "validate": {
+      const { values, positionals } = parse(rest, { templates: { type: "string" }, segments: { type: "string" } });
+      return validateCommand(positionals, values, out);
+    }
+    case "simulate": {
+      const { values, positionals } = parse(rest, {
+        templates: { type: "string" },
+        segments: { type: "string" },
+        json: { type: "boolean" },
+        start: { type: "string" },
+      });
+      return simulateCommand(positionals, values, out);
+    }
+    case "keys": {
+      const { values, positionals } = parse(rest, { project: { type: "string" }, db: { type: "string" }, name: { type: "string" } });
+      return keysCommand(positionals, { db: values.db ?? process.env.JOURNEYS_DB ?? "./journeys.db", project: values.project ?? "default", name: values.name }, out);
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      out(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      err(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+
+function parse<O extends ParseOptions>(args: readonly string[], options: O) {
+  return parseArgs({ args: [...args], options: { ...options, help: { type: "boolean" } } as O, allowPositionals: true, strict: true });
+}
+
+async function runServe(args: readonly string[]): Promise<number> {
+  const options: ParseOptions = { help: { type: "boolean", short: "h" } };
+  for (const s of SERVE_SETTINGS) options[s.flag] = { type: "string" };
+  const { values } = parseArgs({ args: [...args], options, strict: true });
+  if (values.help) {
+    out(serveHelp());
+    return 0;
+  }
+  const setting = (flag: (typeof SERVE_SETTINGS)[number]["flag"]): string => {
+    const spec = SERVE_SETTINGS.find((s) => s.flag === flag);
+    const value = values[flag];
+    return (typeof value === "string" ? value : undefined) ?? process.env[spec?.env ?? ""] ?? spec?.default ?? "";
+  };
+  const port = Number(setting("port"));
+  const partitions = Number(setting("partitions"));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port: not a port number: ${setting("port")}`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096) throw new CliError(`--partitions: expected 1..4096`);
+  const serveOptions: ServeOptions = {
+    db: setting("db"),
+    port,
+    host: setting("host"),
+    partitions,
+    project: setting("project"),
+    logLevel: setting("log-level"),
+    ...(process.env.JOURNEYS_API_KEY ? { apiKey: process.env.JOURNEYS_API_KEY } : {}),
+  };
+  const running = await serve(serveOptions, out);
+  out(`Journeys listening on ${running.url} (database ${serveOptions.db})`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      out(`${signal}: stopping intake, finishing the batch in flight, closing the database`);
+      running.close().then(resolve, (error) => {
+        err(String(error));
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+  return 0;
+}
+
+/** A usage error: printed without a stack trace. */
+export class CliError extends Error {
+  readonly code = "CLI_USAGE";
+}
+
+export async function run(argv: readonly string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    if (error instanceof CliError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      err(`journeys: ${(error as Error).message}`);
+      process.exitCode = 2;
+      return;
+    }
+    err(`journeys: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  }
+}
