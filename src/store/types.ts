@@ -164,6 +164,8 @@ export interface Store {
    */
   timersBetween(after: TimerCursor, until: Millis, limit: number): Promise<StoredTimer[]>;
   countTimers(): Promise<number>;
+  /** Removes timers (e.g. fired ones); a timer already gone is ignored. */
+  deleteTimers(timers: StoredTimer[]): Promise<void>;
 
   /** Deliveries ready to send (`queued` or retry due), claimed as `sending` atomically. */
   claimDeliveries(now: Millis, limit: number): Promise<StoredDelivery[]>;

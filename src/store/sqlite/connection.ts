@@ -1,0 +1,86 @@
+import { openDriver, type SqliteDatabase } from "./driver.js";
+import { LogWriter } from "./log-writer.js";
+import { migrate } from "./migrations.js";
+
+/**
+ * How much a commit promises (docs/storage.md). With WAL, "normal" writes each commit to the WAL
+ * file before returning but syncs it to the disk only at checkpoints: a committed transaction
+ * survives the process dying (kill -9, OOM, crash), which is what a 2xx promises, but the last
+ * commits may be lost on power loss or a kernel crash (the file stays consistent). "full" also
+ * fsyncs the WAL on every commit, surviving power loss at the cost of one fsync per transaction;
+ * group commit keeps that to one fsync per group of concurrent appends.
+ */
+export type Synchronous = "normal" | "full";
+
+export interface SqliteOptions {
+  /** Database file; created with its schema when missing. */
+  path: string;
+  /** Default "normal": durable against process crash, not against power loss. */
+  synchronous?: Synchronous;
+  /** Page cache in KiB (default 65,536: 64 MiB). */
+  cacheKiB?: number;
+  /** Time for rows the store stamps itself (emitted events' ingest time). Default: the system clock. */
+  clock?: { now(): number };
+}
+
+/**
+ * One open SQLite file shared by the store and the log: a commit appends emitted events to the
+ * log in the same transaction, so both must live in the same file and connection.
+ */
+export class SqliteConnection {
+  readonly path: string;
+  readonly synchronous: Synchronous;
+  readonly clock: { now(): number };
+  readonly db: SqliteDatabase;
+  readonly log: LogWriter;
+  private readonly closeHooks: (() => void)[] = [];
+  private closed = false;
+
+  private constructor(options: SqliteOptions) {
+    this.path = options.path;
+    this.synchronous = options.synchronous ?? "normal";
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.db = openDriver(options.path);
+    try {
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma(`synchronous = ${this.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      this.db.pragma("busy_timeout = 5000");
+      this.db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheKiB ?? 65_536))}`);
+      this.db.pragma("temp_store = MEMORY");
+      // Checkpoints reset the WAL; this truncates what is left of a large one afterwards.
+      this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      migrate(this.db, this.path);
+      this.log = new LogWriter(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  /** Opens the file, sets the pragmas and runs pending migrations. */
+  static open(options: SqliteOptions): SqliteConnection {
+    return new SqliteConnection(options);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Registers work to finish before the file closes (the log flushes its pending appends). */
+  beforeClose(hook: () => void): void {
+    this.closeHooks.push(hook);
+  }
+
+  /** Runs pending migrations; a no-op when the schema is current. */
+  migrate(): void {
+    migrate(this.db, this.path);
+  }
+
+  /** Finishes pending work and closes the file; later calls do nothing. */
+  close(): void {
+    if (this.closed) return;
+    for (const hook of this.closeHooks) hook();
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,179 @@
+import type { JsonObject } from "../../core/model.js";
+import type { DeliveryRequest, DeliveryStatus } from "../../core/state.js";
+import type { DeliveryQuery, DeliveryUpdate, StoredDelivery } from "../types.js";
+import type { SqliteDatabase } from "./driver.js";
+import { prepareSqlFile, type Statements } from "./sql-files.js";
+
+const STATEMENTS = [
+  "insertDelivery",
+  "claimExpiredLeases",
+  "claimQueued",
+  "updateDelivery",
+  "listByUser",
+  "listByJourney",
+  "listByStatus",
+  "listByProject",
+  "getDelivery",
+  "findByKey",
+  "eraseDeliveries",
+] as const;
+
+const DEFAULT_LIST_LIMIT = 100;
+
+interface DeliveryRow {
+  id: number;
+  project: string;
+  idempotency_key: string;
+  user_id: string;
+  journey_id: string;
+  version: number;
+  entry_id: string;
+  key: string;
+  node_id: string;
+  action_index: number;
+  channel: DeliveryRequest["channel"];
+  provider: string | null;
+  address: string | null;
+  payload: string;
+  not_before: number;
+  expires_at: number | null;
+  skip_reason: string | null;
+  created_at: number;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  reason: string | null;
+  provider_message_id: string | null;
+  updated_at: number;
+}
+
+/** The outbox. Inserts ignore an idempotency key the project already has: replays are harmless. */
+export class DeliveryTable {
+  private readonly sql: Statements<typeof STATEMENTS>;
+
+  constructor(db: SqliteDatabase) {
+    this.sql = prepareSqlFile(db, "deliveries.sql", STATEMENTS);
+  }
+
+  /** Queues deliveries (or records them as skipped when the engine decided not to send). */
+  insert(project: string, deliveries: readonly DeliveryRequest[]): void {
+    for (const d of deliveries) {
+      const skipped = d.skipReason !== undefined;
+      this.sql.insertDelivery.run(
+        project,
+        d.idempotencyKey,
+        d.userId,
+        d.journeyId,
+        d.version,
+        d.entryId,
+        d.key,
+        d.nodeId,
+        d.actionIndex,
+        d.channel,
+        d.provider ?? null,
+        d.address ?? null,
+        JSON.stringify(d.payload),
+        d.notBefore,
+        d.expiresAt ?? null,
+        d.skipReason ?? null,
+        d.createdAt,
+        skipped ? "skipped" : "queued",
+        d.notBefore,
+        d.skipReason ?? null,
+        d.createdAt,
+      );
+    }
+  }
+
+  /** Claims up to `limit` deliveries: abandoned leases first, then queued ones by due time. */
+  claim(now: number, limit: number, leaseMs: number): StoredDelivery[] {
+    const rows = this.sql.claimExpiredLeases.all(now, now - leaseMs, limit) as DeliveryRow[];
+    if (rows.length < limit) {
+      for (const row of this.sql.claimQueued.all(now, now, limit - rows.length) as DeliveryRow[])
+        rows.push(row);
+    }
+    // RETURNING yields rows in no particular order.
+    rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
+    return rows.map(deliveryFromRow);
+  }
+
+  update(updates: readonly DeliveryUpdate[]): void {
+    for (const u of updates) {
+      this.sql.updateDelivery.run(
+        u.status,
+        u.attempts ?? null,
+        u.nextAttemptAt ?? null,
+        u.lastError === undefined ? 0 : 1,
+        u.lastError ?? null,
+        u.reason === undefined ? 0 : 1,
+        u.reason ?? null,
+        u.providerMessageId ?? null,
+        u.updatedAt,
+        u.id,
+      );
+    }
+  }
+
+  /** Lists by the most selective filter given, ordered by id. */
+  list(query: DeliveryQuery): StoredDelivery[] {
+    const { project, status, userId, journeyId } = query;
+    const after = query.after ?? 0;
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    const s = status ?? null;
+    const j = journeyId ?? null;
+    let rows: unknown[];
+    if (userId !== undefined) rows = this.sql.listByUser.all(project, userId, after, s, s, j, j, limit);
+    else if (journeyId !== undefined)
+      rows = this.sql.listByJourney.all(project, journeyId, after, s, s, limit);
+    else if (status !== undefined) rows = this.sql.listByStatus.all(status, project, after, limit);
+    else rows = this.sql.listByProject.all(project, after, limit);
+    return (rows as DeliveryRow[]).map(deliveryFromRow);
+  }
+
+  get(project: string, id: number): StoredDelivery | undefined {
+    const row = this.sql.getDelivery.get(project, id) as DeliveryRow | undefined;
+    return row && deliveryFromRow(row);
+  }
+
+  findByKey(idempotencyKey: string): StoredDelivery | undefined {
+    const row = this.sql.findByKey.get(idempotencyKey) as DeliveryRow | undefined;
+    return row && deliveryFromRow(row);
+  }
+
+  erase(project: string, userId: string): void {
+    this.sql.eraseDeliveries.run(project, userId);
+  }
+}
+
+function deliveryFromRow(row: DeliveryRow): StoredDelivery {
+  const delivery: StoredDelivery = {
+    id: row.id,
+    project: row.project,
+    idempotencyKey: row.idempotency_key,
+    userId: row.user_id,
+    journeyId: row.journey_id,
+    version: row.version,
+    entryId: row.entry_id,
+    key: row.key,
+    nodeId: row.node_id,
+    actionIndex: row.action_index,
+    channel: row.channel,
+    payload: JSON.parse(row.payload) as JsonObject,
+    notBefore: row.not_before,
+    createdAt: row.created_at,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    updatedAt: row.updated_at,
+  };
+  // Absent rather than undefined, so a round trip is deep-equal to what was written.
+  if (row.provider !== null) delivery.provider = row.provider;
+  if (row.address !== null) delivery.address = row.address;
+  if (row.expires_at !== null) delivery.expiresAt = row.expires_at;
+  if (row.skip_reason !== null) delivery.skipReason = row.skip_reason;
+  if (row.last_error !== null) delivery.lastError = row.last_error;
+  if (row.reason !== null) delivery.reason = row.reason;
+  if (row.provider_message_id !== null) delivery.providerMessageId = row.provider_message_id;
+  return delivery;
+}

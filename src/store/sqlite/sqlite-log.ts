@@ -1,0 +1,126 @@
+import type { AppendResult, Log, LogEntry, LogRecord } from "../types.js";
+import type { SqliteConnection } from "./connection.js";
+import { StoreClosedError } from "./errors.js";
+import type { LogWriter } from "./log-writer.js";
+
+/** Event ids are kept this long for deduplication (a client retrying later appends again). */
+export const EVENT_ID_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface SqliteLogOptions {
+  /**
+   * Share one transaction among the appends made in the same turn of the event loop (default
+   * true): under load, one WAL write (and with synchronous "full" one fsync) serves many requests.
+   */
+  groupCommit?: boolean;
+  /** Called after each shared transaction commits, with its number of callers and entries. */
+  onGroupCommit?: (callers: number, entries: number) => void;
+}
+
+interface PendingAppend {
+  entries: readonly LogEntry[];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The embedded log: a table in the SQLite file. An append's promise resolves only after its
+ * transaction has committed, so an acknowledged event survives the process being killed.
+ */
+export class SqliteLog implements Log {
+  private readonly writer: LogWriter;
+  private readonly groupCommit: boolean;
+  private readonly onGroupCommit: ((callers: number, entries: number) => void) | undefined;
+  private readonly appendOne: (entries: readonly LogEntry[]) => (number | null)[];
+  private readonly appendGroup: (group: readonly PendingAppend[]) => (number | null)[][];
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly connection: SqliteConnection,
+    options: SqliteLogOptions = {},
+  ) {
+    this.writer = connection.log;
+    this.groupCommit = options.groupCommit ?? true;
+    this.onGroupCommit = options.onGroupCommit;
+    const writer = this.writer;
+    this.appendOne = connection.db.transaction((entries: readonly LogEntry[]) => writer.append(entries));
+    this.appendGroup = connection.db.transaction((group: readonly PendingAppend[]) =>
+      group.map((pending) => writer.append(pending.entries)),
+    );
+    connection.beforeClose(() => this.flush());
+  }
+
+  /** Appends in one transaction; concurrent calls in the same tick share it (group commit). */
+  append(entries: LogEntry[]): Promise<AppendResult> {
+    if (entries.length === 0) return Promise.resolve({ offsets: [] });
+    if (!this.groupCommit) {
+      try {
+        const offsets = this.appendOne(entries);
+        this.onGroupCommit?.(1, entries.length);
+        return Promise.resolve({ offsets });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate runs after the poll phase: every request read in this turn joins the group.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async read(partition: number, after: number, max: number): Promise<LogRecord[]> {
+    return this.writer.read(partition, after, max);
+  }
+
+  async end(partition: number): Promise<number> {
+    return this.writer.end(partition);
+  }
+
+  async trim(partition: number, upTo: number): Promise<void> {
+    this.writer.trim(partition, upTo);
+  }
+
+  /** Forgets deduplication ids recorded before `before` (see EVENT_ID_RETENTION_MS); returns how many. */
+  async pruneEventIds(before: number): Promise<number> {
+    return this.writer.pruneEventIds(before);
+  }
+
+  /** Commits the appends queued so far in one transaction and settles their promises. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const group = this.queue;
+    if (group.length === 0) return;
+    this.queue = [];
+    let results: (number | null)[][];
+    try {
+      if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
+      results = this.appendGroup(group);
+    } catch {
+      // The whole group rolled back: retry each caller alone so one bad append fails only itself.
+      for (const pending of group) this.appendAlone(pending);
+      return;
+    }
+    let count = 0;
+    for (let i = 0; i < group.length; i++) {
+      const pending = group[i] as PendingAppend;
+      count += pending.entries.length;
+      pending.resolve({ offsets: results[i] as (number | null)[] });
+    }
+    this.onGroupCommit?.(group.length, count);
+  }
+
+  private appendAlone(pending: PendingAppend): void {
+    try {
+      if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
+      pending.resolve({ offsets: this.appendOne(pending.entries) });
+    } catch (error) {
+      pending.reject(error);
+      return;
+    }
+    this.onGroupCommit?.(1, pending.entries.length);
+  }
+}

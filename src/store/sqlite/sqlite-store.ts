@@ -1,0 +1,235 @@
+import type { EmittedEvent } from "../../core/effect.js";
+import type { JsonObject } from "../../core/model.js";
+import type { Instance, JournalLine, Millis } from "../../core/state.js";
+import type {
+  CommitBatch,
+  DeliveryQuery,
+  DeliveryUpdate,
+  LogEntry,
+  NodeStats,
+  Store,
+  StoredDelivery,
+  StoredTimer,
+  TimerCursor,
+  UserState,
+} from "../types.js";
+import type { SqliteConnection } from "./connection.js";
+import { DeliveryTable } from "./delivery-table.js";
+import { DocumentTable } from "./document-table.js";
+import { StoreClosedError } from "./errors.js";
+import { JournalTable } from "./journal-table.js";
+import { NodeStatsTable } from "./node-stats-table.js";
+import { PartitionTable } from "./partition-table.js";
+import { TimerTable } from "./timer-table.js";
+import { UserTable } from "./user-table.js";
+
+/** How long a claimed delivery stays `sending` before another claim may take it over. */
+export const DEFAULT_LEASE_MS = 60_000;
+
+/**
+ * The embedded Store on SQLite. Every method is synchronous underneath (better-sqlite3) and
+ * async only at the interface; each write runs in a single transaction.
+ */
+export class SqliteStore implements Store {
+  private readonly users: UserTable;
+  private readonly timers: TimerTable;
+  private readonly deliveries: DeliveryTable;
+  private readonly journalLines: JournalTable;
+  private readonly documents: DocumentTable;
+  private readonly nodeStatsTable: NodeStatsTable;
+  private readonly partitions: PartitionTable;
+  private readonly commitBatch: (batch: CommitBatch) => void;
+  private readonly claim: (now: Millis, limit: number, leaseMs: number) => StoredDelivery[];
+  private readonly update: (updates: readonly DeliveryUpdate[]) => void;
+  private readonly erase: (project: string, userId: string) => void;
+
+  constructor(private readonly connection: SqliteConnection) {
+    const db = connection.db;
+    this.users = new UserTable(db);
+    this.timers = new TimerTable(db);
+    this.deliveries = new DeliveryTable(db);
+    this.journalLines = new JournalTable(db);
+    this.documents = new DocumentTable(db);
+    this.nodeStatsTable = new NodeStatsTable(db);
+    this.partitions = new PartitionTable(db);
+    this.commitBatch = db.transaction((batch: CommitBatch) => this.write(batch));
+    this.claim = db.transaction((now: Millis, limit: number, leaseMs: number) =>
+      this.deliveries.claim(now, limit, leaseMs),
+    );
+    this.update = db.transaction((updates: readonly DeliveryUpdate[]) => this.deliveries.update(updates));
+    this.erase = db.transaction((project: string, userId: string) => {
+      this.users.erase(project, userId);
+      this.timers.erase(project, userId);
+      this.deliveries.erase(project, userId);
+      this.journalLines.erase(project, userId);
+    });
+  }
+
+  async migrate(): Promise<void> {
+    this.open().migrate();
+  }
+
+  async close(): Promise<void> {
+    this.connection.close();
+  }
+
+  async loadUsers(project: string, userIds: readonly string[]): Promise<Map<string, UserState>> {
+    this.open();
+    return this.users.load(project, userIds);
+  }
+
+  /** Commits a batch in one transaction: state, timers, outbox, journal, emitted events, counters, offset. */
+  async commit(batch: CommitBatch): Promise<void> {
+    this.open();
+    this.commitBatch(batch);
+  }
+
+  async consumedOffset(partition: number): Promise<number> {
+    this.open();
+    return this.partitions.consumedOffset(partition);
+  }
+
+  async dueTimers(until: Millis, limit: number): Promise<StoredTimer[]> {
+    this.open();
+    return this.timers.due(until, limit);
+  }
+
+  async timersBetween(after: TimerCursor, until: Millis, limit: number): Promise<StoredTimer[]> {
+    this.open();
+    return this.timers.between(after, until, limit);
+  }
+
+  async countTimers(): Promise<number> {
+    this.open();
+    return this.timers.count();
+  }
+
+  /** Removes fired timers. */
+  async deleteTimers(timers: StoredTimer[]): Promise<void> {
+    this.open().db.transaction(() => this.timers.deleteStored(timers))();
+  }
+
+  /**
+   * Claims due deliveries as `sending`. Rows left `sending` for `leaseMs` (a dispatcher that died
+   * between claim and outcome) are claimed again: at-least-once, with the same idempotency key.
+   */
+  async claimDeliveries(now: Millis, limit: number, leaseMs = DEFAULT_LEASE_MS): Promise<StoredDelivery[]> {
+    this.open();
+    return this.claim(now, limit, leaseMs);
+  }
+
+  async updateDeliveries(updates: DeliveryUpdate[]): Promise<void> {
+    this.open();
+    this.update(updates);
+  }
+
+  async listDeliveries(query: DeliveryQuery): Promise<StoredDelivery[]> {
+    this.open();
+    return this.deliveries.list(query);
+  }
+
+  async getDelivery(project: string, id: number): Promise<StoredDelivery | undefined> {
+    this.open();
+    return this.deliveries.get(project, id);
+  }
+
+  /** The delivery with this key (the oldest when several projects happen to share it). */
+  async findDeliveryByKey(idempotencyKey: string): Promise<StoredDelivery | undefined> {
+    this.open();
+    return this.deliveries.findByKey(idempotencyKey);
+  }
+
+  async journal(project: string, userId: string, limit: number): Promise<JournalLine[]> {
+    this.open();
+    return this.journalLines.newest(project, userId, limit);
+  }
+
+  /**
+   * Erases the user's profile, instances, timers, deliveries and journal. Log entries go when the
+   * log is trimmed; the user's event ids stay (they only deduplicate) until pruned.
+   */
+  async eraseUser(project: string, userId: string): Promise<void> {
+    this.open();
+    this.erase(project, userId);
+  }
+
+  async putDocument(project: string, kind: string, id: string, body: JsonObject): Promise<void> {
+    this.open();
+    this.documents.put(project, kind, id, body);
+  }
+
+  async getDocument(project: string, kind: string, id: string): Promise<JsonObject | undefined> {
+    this.open();
+    return this.documents.get(project, kind, id);
+  }
+
+  async listDocuments(project: string, kind: string): Promise<{ id: string; body: JsonObject }[]> {
+    this.open();
+    return this.documents.list(project, kind);
+  }
+
+  async deleteDocument(project: string, kind: string, id: string): Promise<boolean> {
+    this.open();
+    return this.documents.delete(project, kind, id);
+  }
+
+  async userIds(project: string, afterUser: string, limit: number): Promise<string[]> {
+    this.open();
+    return this.users.userIds(project, afterUser, limit);
+  }
+
+  /** Instances of a journey for the next `limit` users: a user's instances are never split across pages. */
+  async instancesOfJourney(
+    project: string,
+    journeyId: string,
+    afterUser: string,
+    limit: number,
+  ): Promise<Instance[]> {
+    this.open();
+    return this.users.instancesOfJourney(project, journeyId, afterUser, limit);
+  }
+
+  async nodeStats(project: string, journeyId: string): Promise<NodeStats[]> {
+    this.open();
+    return this.nodeStatsTable.stats(project, journeyId);
+  }
+
+  private open(): SqliteConnection {
+    if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
+    return this.connection;
+  }
+
+  /** The body of a commit; runs inside its transaction. */
+  private write(batch: CommitBatch): void {
+    const { partition } = batch;
+    if (batch.epoch !== undefined) this.partitions.fence(partition, batch.epoch);
+    for (const change of batch.changes) {
+      const project = change.project;
+      this.users.putProfiles(project, change.profiles);
+      this.users.putInstances(project, change.instances);
+      // Cancels first: a timer cancelled and set again in one batch stays set.
+      this.timers.delete(project, change.timersCancelled);
+      this.timers.put(project, partition, change.timersSet);
+      this.deliveries.insert(project, change.deliveries);
+      this.journalLines.insert(project, change.journal);
+      this.nodeStatsTable.add(project, change.counters);
+      if (change.emitted.length > 0) {
+        const now = this.connection.clock.now();
+        this.connection.log.append(
+          change.emitted.map((event) => emittedEntry(project, partition, event, now)),
+        );
+      }
+    }
+    this.partitions.setConsumedOffset(partition, batch.consumedOffset);
+  }
+}
+
+function emittedEntry(project: string, partition: number, event: EmittedEvent, now: Millis): LogEntry {
+  const { id, userId, name, properties, timestamp } = event;
+  return {
+    project,
+    partition,
+    appendedAt: now,
+    input: { kind: "event", id, userId, name, properties, timestamp },
+  };
+}
