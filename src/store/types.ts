@@ -167,8 +167,11 @@ export interface Store {
   /** Removes timers (e.g. fired ones); a timer already gone is ignored. */
   deleteTimers(timers: StoredTimer[]): Promise<void>;
 
-  /** Deliveries ready to send (`queued` or retry due), claimed as `sending` atomically. */
-  claimDeliveries(now: Millis, limit: number): Promise<StoredDelivery[]>;
+  /**
+   * Deliveries ready to send (`queued` or retry due), claimed as `sending` atomically. Rows left
+   * `sending` for `leaseMs` (default 60 s: their dispatcher died) are claimed again.
+   */
+  claimDeliveries(now: Millis, limit: number, leaseMs?: number): Promise<StoredDelivery[]>;
   updateDeliveries(updates: DeliveryUpdate[]): Promise<void>;
   listDeliveries(query: DeliveryQuery): Promise<StoredDelivery[]>;
   getDelivery(project: string, id: number): Promise<StoredDelivery | undefined>;

@@ -81,6 +81,11 @@ export class SqliteConnection {
     if (this.closed) return;
     for (const hook of this.closeHooks) hook();
     this.closed = true;
-    this.db.close();
+    try {
+      // Refreshes planner statistics where they went stale; cheap when nothing changed.
+      this.db.pragma("optimize");
+    } finally {
+      this.db.close();
+    }
   }
 }

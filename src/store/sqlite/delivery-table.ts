@@ -126,7 +126,7 @@ export class DeliveryTable {
     if (userId !== undefined) rows = this.sql.listByUser.all(project, userId, after, s, s, j, j, limit);
     else if (journeyId !== undefined)
       rows = this.sql.listByJourney.all(project, journeyId, after, s, s, limit);
-    else if (status !== undefined) rows = this.sql.listByStatus.all(status, project, after, limit);
+    else if (status !== undefined) rows = this.sql.listByStatus.all(project, status, after, limit);
     else rows = this.sql.listByProject.all(project, after, limit);
     return (rows as DeliveryRow[]).map(deliveryFromRow);
   }

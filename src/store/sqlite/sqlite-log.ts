@@ -53,16 +53,11 @@ export class SqliteLog implements Log {
   /** Appends in one transaction; concurrent calls in the same tick share it (group commit). */
   append(entries: LogEntry[]): Promise<AppendResult> {
     if (entries.length === 0) return Promise.resolve({ offsets: [] });
-    if (!this.groupCommit) {
-      try {
-        const offsets = this.appendOne(entries);
-        this.onGroupCommit?.(1, entries.length);
-        return Promise.resolve({ offsets });
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
     return new Promise<AppendResult>((resolve, reject) => {
+      if (!this.groupCommit) {
+        this.appendAlone({ entries, resolve, reject });
+        return;
+      }
       this.queue.push({ entries, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -73,20 +68,25 @@ export class SqliteLog implements Log {
   }
 
   async read(partition: number, after: number, max: number): Promise<LogRecord[]> {
-    return this.writer.read(partition, after, max);
+    return this.open().read(partition, after, max);
   }
 
   async end(partition: number): Promise<number> {
-    return this.writer.end(partition);
+    return this.open().end(partition);
   }
 
   async trim(partition: number, upTo: number): Promise<void> {
-    this.writer.trim(partition, upTo);
+    this.open().trim(partition, upTo);
   }
 
   /** Forgets deduplication ids recorded before `before` (see EVENT_ID_RETENTION_MS); returns how many. */
   async pruneEventIds(before: number): Promise<number> {
-    return this.writer.pruneEventIds(before);
+    return this.open().pruneEventIds(before);
+  }
+
+  private open(): LogWriter {
+    if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
+    return this.writer;
   }
 
   /** Commits the appends queued so far in one transaction and settles their promises. */
@@ -97,7 +97,7 @@ export class SqliteLog implements Log {
     this.queue = [];
     let results: (number | null)[][];
     try {
-      if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
+      this.open();
       results = this.appendGroup(group);
     } catch {
       // The whole group rolled back: retry each caller alone so one bad append fails only itself.
@@ -115,7 +115,7 @@ export class SqliteLog implements Log {
 
   private appendAlone(pending: PendingAppend): void {
     try {
-      if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
+      this.open();
       pending.resolve({ offsets: this.appendOne(pending.entries) });
     } catch (error) {
       pending.reject(error);

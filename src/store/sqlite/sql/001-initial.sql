@@ -93,9 +93,12 @@ CREATE TABLE deliveries (
 );
 -- Unique per project: another tenant's key must never suppress this tenant's message.
 CREATE UNIQUE INDEX deliveries_key ON deliveries (idempotency_key, project);
+-- Claims walk this one in due order; the others list a project's deliveries by id (the rowid
+-- ends every index) under a filter.
 CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+CREATE INDEX deliveries_status ON deliveries (project, status);
 CREATE INDEX deliveries_user ON deliveries (project, user_id);
-CREATE INDEX deliveries_journey ON deliveries (project, journey_id, node_id);
+CREATE INDEX deliveries_journey ON deliveries (project, journey_id);
 
 CREATE TABLE journal (
   id INTEGER PRIMARY KEY,

@@ -59,15 +59,17 @@ ORDER BY id
 LIMIT ?;
 
 -- name: listByStatus
--- params: status, project, after, limit
+-- params: project, status, after, limit
 SELECT * FROM deliveries
-WHERE status = ? AND project = ? AND id > ?
+WHERE project = ? AND status = ? AND id > ?
 ORDER BY id
 LIMIT ?;
 
 -- name: listByProject
 -- params: project, after, limit
-SELECT * FROM deliveries WHERE project = ? AND id > ? ORDER BY id LIMIT ?;
+-- The unary + keeps the planner on the id order (stopping at the limit) instead of sorting the
+-- whole project.
+SELECT * FROM deliveries WHERE +project = ? AND id > ? ORDER BY id LIMIT ?;
 
 -- name: getDelivery
 -- params: project, id

@@ -14,7 +14,8 @@ SELECT node, entered, exited, converted FROM node_counters WHERE project = ? AND
 
 -- name: waiting
 -- params: project, journeyId
-SELECT node, count(*) AS waiting FROM instances
+-- Without the hint the planner may walk every instance of the project.
+SELECT node, count(*) AS waiting FROM instances INDEXED BY instances_journey
 WHERE project = ? AND journey_id = ? AND status IN ('active', 'held')
 GROUP BY node;
 

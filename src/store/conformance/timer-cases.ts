@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { describe } from "node:test";
+import type { TimerCursor } from "../types.js";
+import type { StorageCase } from "./case.js";
+import { A, batch, changes, timer } from "./fixtures.js";
+
+/** Conformance of durable timers: due order, cursor paging, move, cancel and delete. */
+export function timerCases(name: string, test: StorageCase): void {
+  describe(`${name} conformance: timers`, () => {
+    test("timers come due in (due, user, id) order with their project and partition", async ({ store }) => {
+      const timers = [timer("t3", 300), timer("t1", 100, "u2"), timer("t2", 100, "u1"), timer("t9", 900)];
+      await store.commit(batch(1, [changes(A, { timersSet: timers })], 4));
+      const due = await store.dueTimers(300, 10);
+      assert.deepEqual(
+        due.map((t) => t.id),
+        ["t2", "t1", "t3"],
+      );
+      assert.deepEqual(due[0], { ...timer("t2", 100, "u1"), project: A, partition: 4 });
+      assert.deepEqual(
+        (await store.dueTimers(1_000, 2)).map((t) => t.id),
+        ["t2", "t1"],
+      );
+      assert.equal(await store.countTimers(), 4);
+    });
+
+    test("timersBetween pages without skipping timers that share a due time", async ({ store }) => {
+      const timers = ["u1", "u2", "u3", "u4", "u5"].map((u) => timer(`t-${u}`, 500, u));
+      timers.push(timer("early", 400), timer("late", 700));
+      await store.commit(batch(1, [changes(A, { timersSet: timers })]));
+      const seen: string[] = [];
+      let cursor: TimerCursor = { due: -1, userId: "", id: "" };
+      for (
+        let page = await store.timersBetween(cursor, 600, 2);
+        ;
+        page = await store.timersBetween(cursor, 600, 2)
+      ) {
+        seen.push(...page.map((t) => t.id));
+        const last = page[page.length - 1];
+        if (page.length < 2 || !last) break;
+        cursor = { due: last.due, userId: last.userId, id: last.id };
+      }
+      assert.deepEqual(seen, ["early", "t-u1", "t-u2", "t-u3", "t-u4", "t-u5"]);
+      assert.deepEqual(
+        (await store.timersBetween({ due: 500, userId: "u3", id: "t-u3" }, 800, 10)).map((t) => t.id),
+        ["t-u4", "t-u5", "late"],
+      );
+    });
+
+    test("a timer set again moves; cancelled and deleted timers are gone", async ({ store }) => {
+      await store.commit(
+        batch(1, [changes(A, { timersSet: [timer("t1", 100), timer("t2", 100), timer("t3", 100)] })]),
+      );
+      await store.commit(batch(2, [changes(A, { timersSet: [timer("t1", 200)] })]));
+      assert.deepEqual(
+        (await store.dueTimers(150, 10)).map((t) => t.id),
+        ["t2", "t3"],
+      );
+      await store.commit(batch(3, [changes(A, { timersCancelled: [{ userId: "u1", timerId: "t2" }] })]));
+      const [t3] = await store.dueTimers(150, 10);
+      assert.ok(t3);
+      await store.deleteTimers([t3, { ...t3, id: "never-existed" }]);
+      assert.deepEqual(
+        (await store.dueTimers(1_000, 10)).map((t) => [t.id, t.due]),
+        [["t1", 200]],
+      );
+      assert.equal(await store.countTimers(), 1);
+    });
+  });
+}

@@ -1,0 +1,232 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, describe, it } from "node:test";
+import type { EventInput } from "../../core/input.js";
+import { storeConformance } from "../conformance.js";
+import type { LogEntry } from "../types.js";
+import { SqliteConnection } from "./connection.js";
+import { openSqlite, type SqliteStorageOptions } from "./open.js";
+import { parseSqlSections, readMigrations, readSqlFile } from "./sql-files.js";
+
+const root = mkdtempSync(join(tmpdir(), "journeys-sqlite-"));
+let files = 0;
+const nextPath = (): string => join(root, `store-${++files}.db`);
+after(() => rmSync(root, { recursive: true, force: true }));
+
+storeConformance("sqlite", async () => {
+  const storage = openSqlite({ path: nextPath() });
+  return { store: storage.store, log: storage.log, cleanup: () => storage.close() };
+});
+
+function entry(id: string, partition = 0, appendedAt = 1_000): LogEntry {
+  const input: EventInput = { kind: "event", id, userId: "u1", name: "viewed", properties: {}, timestamp: 1 };
+  return { project: "acme", partition, input, appendedAt };
+}
+
+async function withStorage(
+  options: Partial<SqliteStorageOptions>,
+  body: (storage: ReturnType<typeof openSqlite>) => Promise<void>,
+): Promise<void> {
+  const storage = openSqlite({ path: nextPath(), ...options });
+  try {
+    await body(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+describe("sqlite schema", () => {
+  it("a new file is migrated to the newest version, and reopening migrates nothing", async () => {
+    const path = nextPath();
+    const first = openSqlite({ path });
+    const latest = readMigrations().length;
+    assert.ok(latest >= 1);
+    assert.equal(first.connection.db.pragma("user_version", { simple: true }), latest);
+    await first.store.putDocument("acme", "journey", "j1", { name: "kept" });
+    await first.store.migrate();
+    await first.close();
+
+    const second = openSqlite({ path });
+    assert.equal(second.connection.db.pragma("user_version", { simple: true }), latest);
+    assert.deepEqual(await second.store.getDocument("acme", "journey", "j1"), { name: "kept" });
+    await second.close();
+  });
+
+  it("a file from a newer version is refused rather than misread", async () => {
+    const path = nextPath();
+    const storage = openSqlite({ path });
+    storage.connection.db.pragma("user_version = 999");
+    await storage.close();
+    assert.throws(() => openSqlite({ path }), { code: "SCHEMA_TOO_NEW" });
+  });
+
+  it("uses WAL with synchronous NORMAL by default and FULL on request", async () => {
+    await withStorage({}, async ({ connection }) => {
+      assert.equal(connection.db.pragma("journal_mode", { simple: true }), "wal");
+      assert.equal(connection.db.pragma("synchronous", { simple: true }), 1);
+    });
+    await withStorage({ synchronous: "full" }, async ({ connection }) => {
+      assert.equal(connection.db.pragma("synchronous", { simple: true }), 2);
+    });
+  });
+
+  it("statement files name their parameters", () => {
+    assert.throws(() => parseSqlSections("x.sql", "-- name: a\nSELECT 1;"), { code: "SQL_FILE" });
+    assert.deepEqual(
+      [...parseSqlSections("x.sql", "-- header\n-- name: a\n-- params: none\nSELECT 1;\n")],
+      [["a", "SELECT 1"]],
+    );
+  });
+
+  it("hot statements search an index instead of scanning a table", async () => {
+    await withStorage({}, async ({ connection }) => {
+      const hot: [string, string[]][] = [
+        ["users.sql", ["loadProfiles", "loadInstances", "instancesOfJourney"]],
+        ["timers.sql", ["dueTimers", "timersBetween", "deleteTimer"]],
+        ["deliveries.sql", ["claimQueued", "listByUser", "listByJourney", "listByStatus", "findByKey"]],
+        ["log.sql", ["readEntries", "trim"]],
+        ["journal.sql", ["newestLines"]],
+        ["stats.sql", ["waiting", "deliveryOutcomes"]],
+      ];
+      for (const [file, names] of hot) {
+        const sections = parseSqlSections(file, readSqlFile(file));
+        for (const name of names) {
+          const sql = sections.get(name) as string;
+          const params = new Array<null>((sql.match(/\?/g) ?? []).length).fill(null);
+          const plan = connection.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as {
+            detail: string;
+          }[];
+          const scans = plan.filter((step) => /^SCAN (?!json_each)/.test(step.detail));
+          assert.deepEqual(scans, [], `${file} ${name}`);
+        }
+      }
+    });
+  });
+});
+
+describe("sqlite log", () => {
+  it("appends made in the same tick share one transaction", async () => {
+    const groups: [number, number][] = [];
+    await withStorage(
+      { onGroupCommit: (callers, entries) => groups.push([callers, entries]) },
+      async ({ log }) => {
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => log.append([entry(`a${i}`), entry(`b${i}`, 1)])),
+        );
+        assert.deepEqual(groups, [[10, 20]]);
+        assert.deepEqual(
+          results.map((r) => r.offsets),
+          Array.from({ length: 10 }, (_, i) => [i + 1, i + 1]),
+        );
+        await log.append([entry("c")]);
+        await log.append([entry("d")]);
+        assert.deepEqual(groups, [
+          [10, 20],
+          [1, 1],
+          [1, 1],
+        ]);
+      },
+    );
+  });
+
+  it("a bad append in a group fails alone", async () => {
+    await withStorage({}, async ({ log }) => {
+      const good = log.append([entry("a")]);
+      const bad = log.append([entry("b", -1)]);
+      const alsoGood = log.append([entry("c")]);
+      await assert.rejects(bad, { code: "INVALID_LOG_ENTRY" });
+      assert.deepEqual((await good).offsets, [1]);
+      assert.deepEqual((await alsoGood).offsets, [2]);
+      assert.deepEqual((await log.append([entry("b")])).offsets, [3]);
+    });
+  });
+
+  it("without group commit every append is its own transaction", async () => {
+    const groups: number[] = [];
+    await withStorage(
+      { groupCommit: false, onGroupCommit: (callers) => groups.push(callers) },
+      async ({ log }) => {
+        await Promise.all([log.append([entry("a")]), log.append([entry("b")])]);
+        assert.deepEqual(groups, [1, 1]);
+      },
+    );
+  });
+
+  it("closing commits appends still waiting for their group, then refuses new work", async () => {
+    const path = nextPath();
+    const storage = openSqlite({ path });
+    const pending = storage.log.append([entry("a")]);
+    await storage.close();
+    assert.deepEqual((await pending).offsets, [1]);
+    await assert.rejects(storage.log.append([entry("b")]), { code: "CLOSED" });
+    await assert.rejects(storage.store.consumedOffset(0), { code: "CLOSED" });
+    const reopened = openSqlite({ path });
+    assert.equal((await reopened.log.read(0, 0, 10)).length, 1);
+    await reopened.close();
+  });
+
+  it("pruned event ids can be appended again", async () => {
+    await withStorage({}, async ({ log }) => {
+      await log.append([entry("old", 0, 1_000), entry("new", 0, 5_000)]);
+      assert.equal(await log.pruneEventIds(2_000), 1);
+      assert.deepEqual((await log.append([entry("old"), entry("new")])).offsets, [3, null]);
+    });
+  });
+
+  it("an acknowledged append survives kill -9", async () => {
+    const path = nextPath();
+    SqliteConnection.open({ path }).close();
+    const acked = await appendUntilKilled(path, 20);
+    assert.ok(acked.length >= 20 * 50);
+    const storage = openSqlite({ path });
+    try {
+      const ids = new Set<string>();
+      for (let partition = 0; partition < 4; partition++) {
+        for (const record of await storage.log.read(partition, 0, 1_000_000)) {
+          ids.add((record.input as EventInput).id);
+        }
+      }
+      for (const id of acked) assert.ok(ids.has(id), `acknowledged ${id} was lost`);
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+/** Runs a child that appends in groups and prints each acknowledged group; kills it with SIGKILL. */
+async function appendUntilKilled(path: string, groups: number): Promise<string[]> {
+  const openModule = new URL("./open.ts", import.meta.url).href;
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", CRASH_CHILD.replace("OPEN_MODULE", openModule), path],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const acked: string[] = [];
+  let seen = 0;
+  for await (const line of createInterface({ input: child.stdout })) {
+    acked.push(...line.split(","));
+    if (++seen === groups) child.kill("SIGKILL");
+  }
+  await exited;
+  assert.equal(child.signalCode, "SIGKILL");
+  return acked;
+}
+
+const CRASH_CHILD = `
+const { openSqlite } = await import("OPEN_MODULE");
+const storage = openSqlite({ path: process.argv[1] });
+for (let n = 0; ; ) {
+  const group = [];
+  for (let i = 0; i < 50; i++, n++) {
+    const id = "e" + n;
+    const input = { kind: "event", id, userId: "u" + (n % 10), name: "x", properties: {}, timestamp: 1 };
+    group.push(storage.log.append([{ project: "acme", partition: n % 4, appendedAt: 1, input }]).then(() => id));
+  }
+  process.stdout.write((await Promise.all(group)).join(",") + "\\n");
+}
+`;
