@@ -11,7 +11,7 @@ export async function keysCommand(
     out("usage: journeys keys create [--project NAME] [--name LABEL] [--db FILE]");
     return 2;
   }
-  const { store } = await openSqlite(options.db);
+  const { store } = openSqlite({ path: options.db });
   try {
     await store.migrate();
     const key = await new ApiKeys(store).create(options.project, options.name ?? "cli");

@@ -33,7 +33,7 @@ export interface Running {
 
 /** Opens the database, starts the engine and the HTTP API; resolves once listening. */
 export async function serve(options: ServeOptions, out: (line: string) => void): Promise<Running> {
-  const { store, log } = await openSqlite(options.db);
+  const { store, log } = openSqlite({ path: options.db });
   await store.migrate();
   const keys = new ApiKeys(store);
   if (options.apiKey) {

@@ -74,11 +74,11 @@ export function simulate(catalog: Catalog, script: readonly SimulationStep[], op
       inputs++;
       record.profile = result.profile;
       record.instances = result.instances;
-      for (const effect of result.effects) record(effect, record, now, pending);
+      for (const effect of result.effects) observe(effect, record, now, pending);
     }
   };
 
-  function record(effect: Effect, rec: UserRecord, now: Millis, pending: Input[]): void {
+  function observe(effect: Effect, rec: UserRecord, now: Millis, pending: Input[]): void {
     const { sim } = rec;
     switch (effect.type) {
       case "instance.entered":
