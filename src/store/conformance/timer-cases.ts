@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe } from "node:test";
 import type { TimerCursor } from "../types.js";
 import type { StorageCase } from "./case.js";
-import { A, batch, changes, timer } from "./fixtures.js";
+import { A, B, batch, changes, timer } from "./fixtures.js";
 
 /** Conformance of durable timers: due order, cursor paging, move, cancel and delete. */
 export function timerCases(name: string, test: StorageCase): void {
@@ -44,6 +44,24 @@ export function timerCases(name: string, test: StorageCase): void {
         (await store.timersBetween({ due: 500, userId: "u3", id: "t-u3" }, 800, 10)).map((t) => t.id),
         ["t-u4", "t-u5", "late"],
       );
+    });
+
+    test("timersBetween never ends a page between timers that differ only by project", async ({ store }) => {
+      await store.commit(batch(1, [changes(A, { timersSet: [timer("t1", 500)] })]));
+      await store.commit(batch(2, [changes(B, { timersSet: [timer("t1", 500), timer("t2", 600)] })]));
+      const seen: string[] = [];
+      let cursor: TimerCursor = { due: -1, userId: "", id: "" };
+      for (
+        let page = await store.timersBetween(cursor, 1_000, 1);
+        ;
+        page = await store.timersBetween(cursor, 1_000, 1)
+      ) {
+        seen.push(...page.map((t) => `${t.project}/${t.id}`));
+        const last = page[page.length - 1];
+        if (page.length < 1 || !last) break;
+        cursor = { due: last.due, userId: last.userId, id: last.id };
+      }
+      assert.deepEqual(seen.sort(), [`${A}/t1`, `${B}/t1`, `${B}/t2`]);
     });
 
     test("a timer set again moves; cancelled and deleted timers are gone", async ({ store }) => {

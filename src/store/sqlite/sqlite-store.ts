@@ -42,6 +42,7 @@ export class SqliteStore implements Store {
   private readonly claim: (now: Millis, limit: number, leaseMs: number) => StoredDelivery[];
   private readonly update: (updates: readonly DeliveryUpdate[]) => void;
   private readonly erase: (project: string, userId: string) => void;
+  private readonly removeTimers: (timers: readonly StoredTimer[]) => void;
 
   constructor(private readonly connection: SqliteConnection) {
     const db = connection.db;
@@ -57,6 +58,7 @@ export class SqliteStore implements Store {
       this.deliveries.claim(now, limit, leaseMs),
     );
     this.update = db.transaction((updates: readonly DeliveryUpdate[]) => this.deliveries.update(updates));
+    this.removeTimers = db.transaction((timers: readonly StoredTimer[]) => this.timers.deleteStored(timers));
     this.erase = db.transaction((project: string, userId: string) => {
       this.users.erase(project, userId);
       this.timers.erase(project, userId);
@@ -106,7 +108,8 @@ export class SqliteStore implements Store {
 
   /** Removes fired timers. */
   async deleteTimers(timers: StoredTimer[]): Promise<void> {
-    this.open().db.transaction(() => this.timers.deleteStored(timers))();
+    this.open();
+    this.removeTimers(timers);
   }
 
   /**

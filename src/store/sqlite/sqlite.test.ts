@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,8 +14,7 @@ import { openSqlite, type SqliteStorageOptions } from "./open.js";
 import { parseSqlSections, readMigrations, readSqlFile } from "./sql-files.js";
 
 const root = mkdtempSync(join(tmpdir(), "journeys-sqlite-"));
-let files = 0;
-const nextPath = (): string => join(root, `store-${++files}.db`);
+const nextPath = (): string => join(root, `${randomUUID()}.db`);
 after(() => rmSync(root, { recursive: true, force: true }));
 
 storeConformance("sqlite", async () => {

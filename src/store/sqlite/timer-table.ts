@@ -8,6 +8,7 @@ const STATEMENTS = [
   "deleteTimer",
   "dueTimers",
   "timersBetween",
+  "timersTiedAfter",
   "countTimers",
   "eraseTimers",
 ] as const;
@@ -57,8 +58,14 @@ export class TimerTable {
     return (this.sql.dueTimers.all(until, limit) as TimerRow[]).map(timerFromRow);
   }
 
+  /** Timers after the cursor; a full page is extended with any timers tied with its last one but for the project. */
   between(after: TimerCursor, until: number, limit: number): StoredTimer[] {
     const rows = this.sql.timersBetween.all(after.due, after.userId, after.id, until, limit) as TimerRow[];
+    const last = rows[rows.length - 1];
+    if (last && rows.length === limit) {
+      const tied = this.sql.timersTiedAfter.all(last.due, last.user_id, last.id, last.project) as TimerRow[];
+      for (const row of tied) rows.push(row);
+    }
     return rows.map(timerFromRow);
   }
 

@@ -25,6 +25,13 @@ WHERE (due, user_id, id) > (?, ?, ?) AND due <= ?
 ORDER BY due, user_id, id, project
 LIMIT ?;
 
+-- name: timersTiedAfter
+-- params: due, userId, id, afterProject
+-- The cursor has no project: a page must not end between timers that differ only by project.
+SELECT project, user_id, id, due, "partition", journey_id, key FROM timers
+WHERE due = ? AND user_id = ? AND id = ? AND project > ?
+ORDER BY project;
+
 -- name: countTimers
 -- params: none
 SELECT count(*) AS n FROM timers;
