@@ -84,6 +84,11 @@ export interface JourneySettings {
   frequencyCap?: FrequencyCap;
   /** Deliveries older than this are dropped by the dispatcher (default none). */
   maxMessageAge?: DurationText;
+  /**
+   * Refuse to publish a node whose every edge waits for an event or a message with no time edge,
+   * where a user could wait forever (default false).
+   */
+  requireTimeouts?: boolean;
 }
 
 export type Channel = "push" | "email" | "sms" | "whatsapp" | "slack" | "webhook";
