@@ -9,8 +9,10 @@ import { retryDelay } from "./retry-after.js";
 
 /**
  * Twilio Programmable Messaging for SMS and WhatsApp: `POST /2010-04-01/Accounts/{AccountSid}/
- * Messages.json`, Basic auth, form-encoded. Retries are safe: `I-Twilio-Idempotency-Token`
- * makes Twilio answer a repeated token with the first message instead of sending again.
+ * Messages.json`, Basic auth, form-encoded. The idempotency key goes in Twilio's
+ * `I-Twilio-Idempotency-Token` header (the name Twilio uses for idempotency tokens; whether the
+ * Messages API drops a repeated token is Twilio's to guarantee, not ours) and, through the
+ * StatusCallback URL, comes back with every status update.
  *
  * Content: `text` (or `body`) for SMS and free-form WhatsApp; WhatsApp templates use
  * `contentSid` (or `template`, an `HX...` Content SID) with `variables` (an object, sent as the
