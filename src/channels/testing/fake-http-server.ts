@@ -63,6 +63,11 @@ export abstract class FakeHttpServer<T> extends FakeControl<T> {
     return this.origin;
   }
 
+  override reset(): this {
+    this.requests.length = 0;
+    return super.reset();
+  }
+
   /** Starts listening on 127.0.0.1 and a free port. */
   async listen(): Promise<this> {
     await new Promise<void>((resolve, reject) => {
