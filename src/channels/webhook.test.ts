@@ -81,6 +81,30 @@ describe("webhook provider", () => {
     assert.ok(Date.now() - started < 2000);
   });
 
+  it("retries when the dispatcher aborts the send", async () => {
+    fake.hang();
+    const controller = new AbortController();
+    const pending = provider.send([testMessage("webhook", undefined, {})], controller.signal);
+    setTimeout(() => controller.abort(new Error("dispatcher stopping")), 20);
+    const [outcome] = await pending;
+    assert.equal(outcome?.status, "retry");
+    assert.match(outcome?.status === "retry" ? outcome.error : "", /aborted: dispatcher stopping/);
+  });
+
+  it("is refused by a receiver that checks signatures when the secret differs", async () => {
+    const wrong = createProvider(
+      {
+        id: "wrong",
+        type: "webhook",
+        config: { url: `${fake.url}/hooks/journeys`, secret: "another-secret-0123456789" },
+      },
+      options,
+    );
+    const [outcome] = await wrong.send([testMessage("webhook", undefined, {})], signal());
+    assert.match(outcome?.status === "permanent" ? outcome.error : "", /401/);
+    assert.equal(fake.accepted.length, 0);
+  });
+
   it("performs a webhook action: its URL, method, headers and body, with the key and no configured headers", async () => {
     const message = testMessage("webhook", undefined, {
       url: `${fake.url}/orders/42`,
