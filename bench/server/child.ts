@@ -1,0 +1,205 @@
+import { existsSync, statSync } from "node:fs";
+import BetterSqlite3 from "better-sqlite3";
+import { ApiKeys } from "../../src/api/auth.js";
+import { buildServer } from "../../src/api/server.js";
+import type { JsonObject } from "../../src/core/model.js";
+import { Engine } from "../../src/runtime/engine.js";
+import { RequestError } from "../../src/runtime/errors.js";
+import { openSqlite } from "../../src/store/sqlite/open.js";
+import type { CommitBatch } from "../../src/store/types.js";
+import { monotonicMs, sleep } from "../lib/clock.js";
+import { Workload } from "../workload.js";
+import { appendedTotal, consumedTotal, driveWorkload, scheduleWaits, seedUsers } from "./in-process-load.js";
+import type {
+  Command,
+  Notice,
+  Progress,
+  Reply,
+  Request,
+  ServerConfig,
+  SetupResult,
+  StorageReport,
+} from "./protocol.js";
+import { Recorder } from "./recorder.js";
+
+/**
+ * A Journeys server for benchmarks, run as a child process: the same wiring as `journeys serve`
+ * (SQLite store and log, Engine, HTTP API) plus an IPC channel through which the scenario asks
+ * for progress, in-process load and measurements.
+ */
+
+const startedAt = monotonicMs();
+const config = JSON.parse(process.argv[2] ?? "{}") as ServerConfig;
+const send = (message: Notice | Reply): void => {
+  process.send?.(message);
+};
+// An orphaned server must not outlive its benchmark.
+process.on("disconnect", () => process.exit(0));
+
+const timings: { [step: string]: number } = { started: startedAt };
+const storage = openSqlite({ path: config.dbPath, synchronous: config.synchronous ?? "normal" });
+const { store, log } = storage;
+timings.opened = monotonicMs();
+const keys = new ApiKeys(store);
+if (!(await keys.resolve(config.apiKey))) await keys.create(config.project, "bench", config.apiKey);
+
+const recorder = new Recorder((at) => send({ notice: "first-timer", at }));
+// Deliveries are only visible in the batch handed to the store: observe it after it commits.
+const commit = store.commit.bind(store);
+store.commit = async (batch: CommitBatch): Promise<void> => {
+  await commit(batch);
+  recorder.afterCommit(batch);
+};
+
+const engine = new Engine({
+  store,
+  log,
+  partitions: config.partitions,
+  batchSize: config.batchSize,
+  cacheSize: config.cacheSize,
+  timerHorizonMs: config.timerHorizonMs,
+  onBatch: (report) => recorder.onBatch(report),
+  onTimerFired: (lateness) => recorder.onTimerFired(lateness),
+  onError: (error, where) =>
+    send({ notice: "error", message: `${where}: ${(error as Error).stack ?? String(error)}` }),
+});
+await engine.start();
+timings.engineStarted = monotonicMs();
+const app = await buildServer({ engine, keys, logger: false });
+await app.listen({ port: 0, host: "127.0.0.1" });
+timings.listening = monotonicMs();
+const address = app.server.address();
+const port = typeof address === "object" && address ? address.port : 0;
+
+let workload: Workload | undefined;
+const theWorkload = (): Workload => {
+  workload ??= new Workload(config.workload);
+  return workload;
+};
+
+async function progress(): Promise<Progress> {
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return {
+    appended: await appendedTotal(engine),
+    consumed: consumedTotal(engine),
+    timersFired: recorder.timersFired,
+    batches: recorder.batches,
+    batchInputs: recorder.batchInputs,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    timersInMemory: engine.timers.inMemory,
+    at: monotonicMs(),
+  };
+}
+
+async function setup(command: Extract<Command, { cmd: "setup" }>): Promise<SetupResult> {
+  const { project } = config;
+  for (const template of command.templates) {
+    await store.putDocument(project, "template", template.id, template as unknown as JsonObject);
+  }
+  for (const segment of command.segments) {
+    await store.putDocument(project, "segment", segment.id, segment as unknown as JsonObject);
+  }
+  const result: SetupResult = { published: [], failed: [] };
+  for (const journey of command.journeys) {
+    try {
+      await engine.journeys.create(project, journey);
+      await engine.journeys.publish(project, journey.id);
+      result.published.push(journey.id);
+    } catch (error) {
+      const issues = error instanceof RequestError && error.issues ? ` ${JSON.stringify(error.issues)}` : "";
+      result.failed.push({ id: journey.id, error: `${(error as Error).message}${issues}` });
+    }
+  }
+  return result;
+}
+
+async function drain(timeoutMs: number): Promise<{ drained: boolean; elapsedMs: number }> {
+  const start = monotonicMs();
+  while (monotonicMs() - start < timeoutMs) {
+    if (consumedTotal(engine) >= (await appendedTotal(engine)))
+      return { drained: true, elapsedMs: monotonicMs() - start };
+    await sleep(5);
+  }
+  return { drained: false, elapsedMs: monotonicMs() - start };
+}
+
+function storageReport(timers: number): StorageReport {
+  const objects: { [name: string]: number } = {};
+  const db = new BetterSqlite3(config.dbPath);
+  try {
+    db.pragma("busy_timeout = 10000");
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    try {
+      for (const row of db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").all() as {
+        name: string;
+        bytes: number;
+      }[]) {
+        objects[row.name] = row.bytes;
+      }
+    } catch {
+      // dbstat is a compile-time option of SQLite; without it only the file size is reported.
+    }
+  } finally {
+    db.close();
+  }
+  const size = (file: string): number => (existsSync(file) ? statSync(file).size : 0);
+  return { fileBytes: size(config.dbPath) + size(`${config.dbPath}-wal`), objects, timers };
+}
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.cmd) {
+    case "setup":
+      return setup(command);
+    case "seed-users": {
+      const start = monotonicMs();
+      await seedUsers(engine, config.project, theWorkload(), command.from, command.count, command.batch);
+      const drained = await drain(600_000);
+      return { elapsedMs: monotonicMs() - start, drained: drained.drained };
+    }
+    case "progress":
+      return progress();
+    case "drain":
+      return drain(command.timeoutMs);
+    case "drive":
+      return driveWorkload(engine, config.project, theWorkload(), command.options);
+    case "waits":
+      return scheduleWaits(engine, config.project, (i) => theWorkload().userId(i), command.options);
+    case "latency": {
+      const report = recorder.report();
+      if (command.reset) recorder.reset();
+      return report;
+    }
+    case "record":
+      if (command.on) recorder.start();
+      else recorder.stop();
+      return null;
+    case "storage":
+      return storageReport(await store.countTimers());
+    case "gc":
+      (globalThis as { gc?: () => void }).gc?.();
+      return progress();
+    case "shutdown":
+      await app.close();
+      await engine.stop();
+      await store.close();
+      setImmediate(() => process.exit(0));
+      return null;
+    default: {
+      const never: never = command;
+      throw new Error(`unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+process.on("message", (message: Request) => {
+  handle(message.command).then(
+    (result) => send({ id: message.id, ok: true, result }),
+    (error: unknown) => send({ id: message.id, ok: false, error: (error as Error).stack ?? String(error) }),
+  );
+});
+
+send({ notice: "listening", port, timings });

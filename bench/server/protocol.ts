@@ -1,0 +1,127 @@
+import type { JourneyDefinition, SegmentDefinition, TemplateDefinition } from "../../src/core/model.js";
+import type { LatencySummary } from "../lib/latency-histogram.js";
+
+/**
+ * The IPC protocol between a benchmark scenario (parent) and the Journeys server it runs in a
+ * child process, so the server's CPU and memory are measured apart from the load generator's.
+ */
+
+/** How the parent configures the child (passed as JSON in argv). */
+export interface ServerConfig {
+  dbPath: string;
+  partitions: number;
+  project: string;
+  apiKey: string;
+  /** The workload the child regenerates for in-process load and seeding (same seed, same users). */
+  workload: { users: number; seed: number };
+  cacheSize?: number;
+  batchSize?: number;
+  timerHorizonMs?: number;
+  synchronous?: "normal" | "full";
+  /** Write a CPU profile to this directory when the child exits (node --cpu-prof). */
+  cpuProfileDir?: string;
+}
+
+export interface Progress {
+  /** Inputs appended to the log (all partitions). */
+  appended: number;
+  /** Inputs the executor has committed. */
+  consumed: number;
+  /** Timer inputs committed so far. */
+  timersFired: number;
+  /** Executor batches (one transaction each) committed so far, and the inputs they held. */
+  batches: number;
+  batchInputs: number;
+  /** process.cpuUsage() of the server, in microseconds. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  timersInMemory: number;
+  /** The child's monotonic clock when sampled. */
+  at: number;
+}
+
+export interface LatencyReport {
+  /** Intended send time (stamped by the client in `properties._t`) to the input committed. */
+  committed: LatencySummary;
+  /** Intended send time to a delivery it caused committed in the outbox. */
+  outbox: LatencySummary;
+  /** Timer due to the timer service handing it to the executor. */
+  timerFired: LatencySummary;
+  /** Timer due to its transition committed. */
+  timerCommitted: LatencySummary;
+  /** Monotonic times of the first and last timer committed while recording, and how many. */
+  timerWindow: { first: number; last: number; count: number };
+}
+
+export interface StorageReport {
+  /** Database plus WAL file, after a checkpoint. */
+  fileBytes: number;
+  /** Bytes per table and index (SQLite dbstat), when available. */
+  objects: { [name: string]: number };
+  timers: number;
+}
+
+export interface DriveOptions {
+  /** Stop after this many events, or after `durationMs`, whichever comes first. */
+  events: number;
+  durationMs: number;
+  batch: number;
+  /** Concurrent ingest calls in flight. */
+  concurrency: number;
+  /** Pause while the executor is this far behind the log. */
+  maxLag: number;
+  stream: number;
+}
+
+export interface WaitsOptions {
+  /** The entry event of a waiting journey. */
+  event: string;
+  count: number;
+  /** Users the waits are spread over: wait i goes to user i % users with key floor(i / users). */
+  users: number;
+  /** Index of the first wait, so successive calls schedule new waits. */
+  first: number;
+  batch: number;
+  concurrency: number;
+  maxLag: number;
+  /** Events per second, 0 for as fast as possible. */
+  rate: number;
+}
+
+export type Command =
+  | {
+      cmd: "setup";
+      journeys: JourneyDefinition[];
+      templates: TemplateDefinition[];
+      segments: SegmentDefinition[];
+    }
+  | { cmd: "seed-users"; from: number; count: number; batch: number }
+  | { cmd: "progress" }
+  | { cmd: "drain"; timeoutMs: number }
+  | { cmd: "drive"; options: DriveOptions }
+  | { cmd: "waits"; options: WaitsOptions }
+  | { cmd: "latency"; reset: boolean }
+  | { cmd: "record"; on: boolean }
+  | { cmd: "storage" }
+  | { cmd: "gc" }
+  | { cmd: "shutdown" };
+
+export interface SetupResult {
+  published: string[];
+  failed: { id: string; error: string }[];
+}
+
+export interface Request {
+  id: number;
+  command: Command;
+}
+
+export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+/** Messages the child sends on its own. */
+export type Notice =
+  | { notice: "listening"; port: number; timings: { [step: string]: number } }
+  | { notice: "first-timer"; at: number }
+  | { notice: "error"; message: string };

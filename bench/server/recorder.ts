@@ -1,0 +1,99 @@
+import type { BatchReport } from "../../src/runtime/executor.js";
+import type { CommitBatch } from "../../src/store/types.js";
+import { epochMs, monotonicMs } from "../lib/clock.js";
+import { LatencyHistogram } from "../lib/latency-histogram.js";
+import type { LatencyReport } from "./protocol.js";
+
+/**
+ * What the server child measures from inside the engine: end-to-end latencies of inputs the
+ * client stamped with their intended send time (`properties._t`, monotonic ms), deliveries
+ * committed to the outbox, and timer lateness. Hooked to the executor's `onBatch`, the timer
+ * service's `onFire`, and the store's `commit`.
+ */
+export class Recorder {
+  recording = false;
+  timersFired = 0;
+  /** Executor batches committed, and the log entries and timers they held. */
+  batches = 0;
+  batchInputs = 0;
+  private readonly committed = new LatencyHistogram();
+  private readonly outbox = new LatencyHistogram();
+  private readonly timerFired = new LatencyHistogram();
+  private readonly timerCommitted = new LatencyHistogram();
+  /** Users that got a delivery in the batch being committed (the executor commits one batch at a time). */
+  private readonly delivered = new Set<string>();
+  private window = { first: 0, last: 0, count: 0 };
+  private firstTimerNoticed = false;
+
+  constructor(private readonly onFirstTimer: (at: number) => void) {}
+
+  start(): void {
+    this.reset();
+    this.recording = true;
+  }
+
+  stop(): void {
+    this.recording = false;
+  }
+
+  reset(): void {
+    this.committed.reset();
+    this.outbox.reset();
+    this.timerFired.reset();
+    this.timerCommitted.reset();
+    this.window = { first: 0, last: 0, count: 0 };
+  }
+
+  /** Store.commit has returned for this batch: note which users got a delivery. */
+  afterCommit(batch: CommitBatch): void {
+    if (!this.recording) return;
+    for (const change of batch.changes)
+      for (const delivery of change.deliveries) this.delivered.add(delivery.userId);
+  }
+
+  /** The timer service handed a due timer to the executor, `latenessMs` after its due time. */
+  onTimerFired(latenessMs: number): void {
+    if (this.recording) this.timerFired.recordMs(latenessMs);
+  }
+
+  /** The executor committed a batch. */
+  onBatch(report: BatchReport): void {
+    const now = monotonicMs();
+    this.batches++;
+    this.batchInputs += report.entries.length + report.timers.length;
+    if (report.timers.length > 0) {
+      this.timersFired += report.timers.length;
+      if (!this.firstTimerNoticed) {
+        this.firstTimerNoticed = true;
+        this.onFirstTimer(now);
+      }
+    }
+    if (!this.recording) return;
+    if (report.timers.length > 0) {
+      const wall = epochMs();
+      for (const timer of report.timers) this.timerCommitted.recordMs(wall - timer.due);
+      if (this.window.count === 0) this.window.first = now;
+      this.window.last = now;
+      this.window.count += report.timers.length;
+    }
+    for (const entry of report.entries) {
+      const input = entry.input;
+      if (input.kind !== "event") continue;
+      const intended = input.properties._t;
+      if (typeof intended !== "number") continue;
+      this.committed.recordMs(now - intended);
+      if (this.delivered.has(input.userId)) this.outbox.recordMs(now - intended);
+    }
+    this.delivered.clear();
+  }
+
+  report(): LatencyReport {
+    return {
+      committed: this.committed.summary(),
+      outbox: this.outbox.summary(),
+      timerFired: this.timerFired.summary(),
+      timerCommitted: this.timerCommitted.summary(),
+      timerWindow: { ...this.window },
+    };
+  }
+}
