@@ -125,13 +125,9 @@ export const EntrySchema = z
   .strictObject({
     event: EventNameSchema.optional().meta({ description: "Enter on this event" }),
     where: FilterSchema.optional().meta({ description: "With event: a filter on the entry event" }),
-    key: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description: "Dotted path in the entry event (e.g. properties.cartId): one instance per value",
-      }),
+    key: z.string().min(1).optional().meta({
+      description: "Dotted path in the entry event (e.g. properties.cartId): one instance per value",
+    }),
     segment: IdSchema.optional().meta({ description: "Enter when the user enters this segment" }),
     on: z.literal("enter").optional().meta({ description: 'With segment: "enter"' }),
     api: z.literal(true).optional().meta({ description: "Enter by API call" }),
@@ -173,12 +169,9 @@ export const SettingsSchema = z
       .min(1)
       .optional()
       .meta({ description: "IANA timezone for users without one (default UTC)" }),
-    quietHours: z
-      .strictObject({ from: LocalTimeSchema, to: LocalTimeSchema })
-      .optional()
-      .meta({
-        description: "Sends inside [from, to) in the user's time wait for its end; may span midnight",
-      }),
+    quietHours: z.strictObject({ from: LocalTimeSchema, to: LocalTimeSchema }).optional().meta({
+      description: "Sends inside [from, to) in the user's time wait for its end; may span midnight",
+    }),
     frequencyCap: z
       .strictObject({
         max: z.number().int().min(1),
