@@ -42,8 +42,9 @@ const WHATSAPP_KINDS = ["template", "text"] as const;
 
 export const WhatsappContentSchema = z
   .strictObject({
-    template: liquid("Name of an approved WhatsApp template").optional(),
-    language: liquid("Template language code, e.g. en_US (default en)").optional(),
+    template: liquid(
+      "The approved template's id at the provider (Twilio: its Content SID, HX...)",
+    ).optional(),
     variables: z
       .union([z.record(z.string(), z.string()), z.array(z.string())], {
         error: "variables is an object of strings (named parameters) or an array of strings (positional)",
@@ -52,10 +53,7 @@ export const WhatsappContentSchema = z
       .meta({ description: "Template parameters: named (object) or positional (array)" }),
     text: liquid("Free-form text (only inside the 24-hour customer service window)").optional(),
   })
-  .superRefine(
-    exactlyOne("whatsapp content", WHATSAPP_KINDS, { variables: ["template"], language: ["template"] }),
-    WHEN_OBJECT,
-  )
+  .superRefine(exactlyOne("whatsapp content", WHATSAPP_KINDS, { variables: ["template"] }), WHEN_OBJECT)
   .meta({ id: "WhatsappContent", ...oneOfRequired(WHATSAPP_KINDS) });
 
 export const SlackContentSchema = z

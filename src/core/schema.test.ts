@@ -308,7 +308,7 @@ describe("parseTemplate", () => {
       ["email", { subject: "Hi", text: "body", from: "a@x", replyTo: "b@x" }],
       ["email", { subject: "Hi", html: "<p>x</p>" }],
       ["sms", { text: "hi" }],
-      ["whatsapp", { template: "welcome", language: "en_US", variables: ["{{ user.firstName }}"] }],
+      ["whatsapp", { template: "HX0123", variables: ["{{ user.firstName }}"] }],
       ["whatsapp", { template: "welcome", variables: { name: "{{ user.firstName }}" } }],
       ["whatsapp", { text: "hi" }],
       ["slack", { text: "hi", blocks: [{ type: "section" }] }],
