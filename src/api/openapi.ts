@@ -40,7 +40,14 @@ const components: Record<string, z.ZodType> = {
 };
 
 const paths: Record<string, Record<string, Operation>> = {
-  "/v1/events": { post: { summary: "Track one event or a batch of up to 1000", body: "EventOrBatch", ok: "Accepted", status: 202 } },
+  "/v1/events": {
+    post: {
+      summary: "Track one event or a batch of up to 1000",
+      body: "EventOrBatch",
+      ok: "Accepted",
+      status: 202,
+    },
+  },
   "/v1/users/{userId}": {
     put: { summary: "Identify: merge attributes, timezone and channels", body: "UserChange" },
     get: { summary: "Profile with active journey instances" },
@@ -56,14 +63,22 @@ const paths: Record<string, Record<string, Operation>> = {
     put: { summary: "Replace the draft", body: "Journey" },
     delete: { summary: "Delete a draft or archived journey", status: 204 },
   },
-  "/v1/journeys/{id}/validate": { post: { summary: "Validate the draft: { valid, errors: [{ path, message }] }" } },
+  "/v1/journeys/{id}/validate": {
+    post: { summary: "Validate the draft: { valid, errors: [{ path, message }] }" },
+  },
   "/v1/journeys/{id}/publish": { post: { summary: "Publish the draft as a new version and migrate users" } },
   "/v1/journeys/{id}/pause": { post: { summary: "Pause: users hold in place, sends are skipped" } },
   "/v1/journeys/{id}/resume": { post: { summary: "Resume a paused journey" } },
   "/v1/journeys/{id}/archive": { post: { summary: "Archive: active users exit" } },
-  "/v1/journeys/{id}/stats": { get: { summary: "Per node: entered, waiting, exited, converted, sent, failed" } },
-  "/v1/journeys/{id}/simulate": { post: { summary: "Run the draft over posted events with a virtual clock", body: "SimulateRequest" } },
-  "/v1/journeys/{id}/enter": { post: { summary: "Enter a user into an API-triggered journey", body: "JourneyEntry", status: 202 } },
+  "/v1/journeys/{id}/stats": {
+    get: { summary: "Per node: entered, waiting, exited, converted, sent, failed" },
+  },
+  "/v1/journeys/{id}/simulate": {
+    post: { summary: "Run the draft over posted events with a virtual clock", body: "SimulateRequest" },
+  },
+  "/v1/journeys/{id}/enter": {
+    post: { summary: "Enter a user into an API-triggered journey", body: "JourneyEntry", status: 202 },
+  },
   "/v1/templates/{id}": {
     put: { summary: "Create or replace a template", body: "TemplateBody" },
     get: { summary: "A template" },
@@ -97,12 +112,19 @@ export function buildOpenApi(extra: Record<string, Record<string, Operation>> = 
     for (const [method, op] of Object.entries(operations)) {
       const status = String(op.status ?? 200);
       const query = op.query
-        ? Object.keys(op.query.shape).map((name) => ({ name, in: "query", required: false, schema: { type: "string" } }))
+        ? Object.keys(op.query.shape).map((name) => ({
+            name,
+            in: "query",
+            required: false,
+            schema: { type: "string" },
+          }))
         : [];
       item[method] = {
         summary: op.summary,
         ...(parameters.length + query.length > 0 ? { parameters: [...parameters, ...query] } : {}),
-        ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.body) } } } } : {}),
+        ...(op.body
+          ? { requestBody: { required: true, content: { "application/json": { schema: ref(op.body) } } } }
+          : {}),
         responses: {
           [status]: {
             description: "OK",

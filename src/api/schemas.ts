@@ -9,7 +9,12 @@ const json = z.json();
 
 export const EventBody = z
   .strictObject({
-    id: z.string().min(1).max(128).optional().meta({ description: "Client id; a retried id is applied once" }),
+    id: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .meta({ description: "Client id; a retried id is applied once" }),
     userId: z.string().min(1).max(256),
     name: z.string().min(1).max(128),
     properties: z.record(z.string(), json).optional(),
@@ -22,7 +27,9 @@ export const EventBody = z
 
 export const MAX_BATCH = 1000;
 
-export const EventBatchBody = z.strictObject({ events: z.array(EventBody).min(1).max(MAX_BATCH) }).meta({ id: "EventBatch" });
+export const EventBatchBody = z
+  .strictObject({ events: z.array(EventBody).min(1).max(MAX_BATCH) })
+  .meta({ id: "EventBatch" });
 
 export const AcceptedResponse = z
   .object({ accepted: z.number().int(), duplicates: z.number().int(), ids: z.array(z.string()) })
@@ -60,7 +67,9 @@ export const TemplateBody = z
   .strictObject({ channel: z.string(), content: z.record(z.string(), json), name: z.string().optional() })
   .meta({ id: "TemplateBody" });
 
-export const SegmentBody = z.strictObject({ condition: json, name: z.string().optional() }).meta({ id: "SegmentBody" });
+export const SegmentBody = z
+  .strictObject({ condition: json, name: z.string().optional() })
+  .meta({ id: "SegmentBody" });
 
 export const SimulateBody = z
   .strictObject({

@@ -3,12 +3,12 @@ import type { Engine } from "../runtime/engine.js";
 import { RequestError } from "../runtime/errors.js";
 import type { ApiKeys } from "./auth.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
+import { documentRoutes } from "./routes/documents.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { journeyRoutes } from "./routes/journeys.js";
-import { documentRoutes } from "./routes/documents.js";
-import { userRoutes } from "./routes/users.js";
 import { openApiRoutes } from "./routes/openapi.js";
+import { userRoutes } from "./routes/users.js";
 
 export interface ServerOptions {
   engine: Engine;
@@ -43,7 +43,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.addHook("onRequest", async (request) => {
     const path = request.url.split("?")[0] ?? "";
-    if (PUBLIC.has(path) || !path.startsWith("/v1/") || path.startsWith("/v1/callbacks/") || path.startsWith("/v1/t/")) return;
+    if (
+      PUBLIC.has(path) ||
+      !path.startsWith("/v1/") ||
+      path.startsWith("/v1/callbacks/") ||
+      path.startsWith("/v1/t/")
+    )
+      return;
     request.project = await authenticate(request, options.keys);
   });
 
@@ -66,7 +72,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return reply.status(500).send({ error: { code: "INTERNAL", message: "internal error" } });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
+    reply.status(404).send({
+      error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}` },
+    }),
   );
 
   const { engine } = options;
@@ -86,7 +94,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 async function authenticate(request: FastifyRequest, keys: ApiKeys): Promise<string> {
   const header = request.headers.authorization;
   const match = typeof header === "string" ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match) throw new RequestError(401, "UNAUTHORIZED", "missing Authorization: Bearer <api key>", "headers.authorization");
+  if (!match)
+    throw new RequestError(
+      401,
+      "UNAUTHORIZED",
+      "missing Authorization: Bearer <api key>",
+      "headers.authorization",
+    );
   const project = await keys.resolve(match[1] as string);
   if (!project) throw new RequestError(401, "UNAUTHORIZED", "unknown API key", "headers.authorization");
   return project;

@@ -10,7 +10,14 @@ export async function readJson(file: string): Promise<{ value?: unknown; issues:
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    return { issues: [{ path: "", message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }] };
+    return {
+      issues: [
+        {
+          path: "",
+          message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        },
+      ],
+    };
   }
   try {
     return { value: JSON.parse(text), issues: [] };

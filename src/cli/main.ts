@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { type ServeOptions, SERVE_SETTINGS, serve } from "./serve-command.js";
+import { keysCommand } from "./keys-command.js";
+import { SERVE_SETTINGS, type ServeOptions, serve } from "./serve-command.js";
 import { simulateCommand } from "./simulate-command.js";
 import { validateCommand } from "./validate-command.js";
-import { keysCommand } from "./keys-command.js";
 
 const USAGE = `journeys — real-time journey orchestration
 
@@ -16,9 +16,16 @@ usage:
 Run "journeys serve --help" for the server's settings.`;
 
 function serveHelp(): string {
-  const lines = ["journeys serve: run Journeys embedded on one SQLite file", "", "settings (flag / environment variable / default):"];
-  for (const s of SERVE_SETTINGS) lines.push(`  --${s.flag.padEnd(12)} ${s.env.padEnd(22)} ${s.default.padEnd(12)} ${s.help}`);
-  lines.push(`  ${"".padEnd(14)} ${"JOURNEYS_API_KEY".padEnd(22)} ${"(generated)".padEnd(12)} key of the default project, instead of a generated one`);
+  const lines = [
+    "journeys serve: run Journeys embedded on one SQLite file",
+    "",
+    "settings (flag / environment variable / default):",
+  ];
+  for (const s of SERVE_SETTINGS)
+    lines.push(`  --${s.flag.padEnd(12)} ${s.env.padEnd(22)} ${s.default.padEnd(12)} ${s.help}`);
+  lines.push(
+    `  ${"".padEnd(14)} ${"JOURNEYS_API_KEY".padEnd(22)} ${"(generated)".padEnd(12)} key of the default project, instead of a generated one`,
+  );
   return lines.join("\n");
 }
 
@@ -32,7 +39,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case "serve":
       return runServe(rest);
     case "validate": {
-      const { values, positionals } = parse(rest, { templates: { type: "string" }, segments: { type: "string" } });
+      const { values, positionals } = parse(rest, {
+        templates: { type: "string" },
+        segments: { type: "string" },
+      });
       return validateCommand(positionals, values, out);
     }
     case "simulate": {
@@ -45,8 +55,20 @@ export async function main(argv: readonly string[]): Promise<number> {
       return simulateCommand(positionals, values, out);
     }
     case "keys": {
-      const { values, positionals } = parse(rest, { project: { type: "string" }, db: { type: "string" }, name: { type: "string" } });
-      return keysCommand(positionals, { db: values.db ?? process.env.JOURNEYS_DB ?? "./journeys.db", project: values.project ?? "default", name: values.name }, out);
+      const { values, positionals } = parse(rest, {
+        project: { type: "string" },
+        db: { type: "string" },
+        name: { type: "string" },
+      });
+      return keysCommand(
+        positionals,
+        {
+          db: values.db ?? process.env.JOURNEYS_DB ?? "./journeys.db",
+          project: values.project ?? "default",
+          name: values.name,
+        },
+        out,
+      );
     }
     case undefined:
     case "help":
@@ -63,7 +85,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 type ParseOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
 
 function parse<O extends ParseOptions>(args: readonly string[], options: O) {
-  return parseArgs({ args: [...args], options: { ...options, help: { type: "boolean" } } as O, allowPositionals: true, strict: true });
+  return parseArgs({
+    args: [...args],
+    options: { ...options, help: { type: "boolean" } } as O,
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 async function runServe(args: readonly string[]): Promise<number> {
@@ -77,12 +104,16 @@ async function runServe(args: readonly string[]): Promise<number> {
   const setting = (flag: (typeof SERVE_SETTINGS)[number]["flag"]): string => {
     const spec = SERVE_SETTINGS.find((s) => s.flag === flag);
     const value = values[flag];
-    return (typeof value === "string" ? value : undefined) ?? process.env[spec?.env ?? ""] ?? spec?.default ?? "";
+    return (
+      (typeof value === "string" ? value : undefined) ?? process.env[spec?.env ?? ""] ?? spec?.default ?? ""
+    );
   };
   const port = Number(setting("port"));
   const partitions = Number(setting("partitions"));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port: not a port number: ${setting("port")}`);
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096) throw new CliError(`--partitions: expected 1..4096`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`--port: not a port number: ${setting("port")}`);
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 4096)
+    throw new CliError(`--partitions: expected 1..4096`);
   const serveOptions: ServeOptions = {
     db: setting("db"),
     port,

@@ -19,9 +19,24 @@ export const SERVE_SETTINGS = [
   { flag: "db", env: "JOURNEYS_DB", default: "./journeys.db", help: "SQLite database file" },
   { flag: "port", env: "JOURNEYS_PORT", default: "3000", help: "HTTP port" },
   { flag: "host", env: "JOURNEYS_HOST", default: "127.0.0.1", help: "HTTP host to bind" },
-  { flag: "partitions", env: "JOURNEYS_PARTITIONS", default: "64", help: "user partitions (fixed once data exists)" },
-  { flag: "project", env: "JOURNEYS_PROJECT", default: "default", help: "name of the project created on first start" },
-  { flag: "log-level", env: "JOURNEYS_LOG_LEVEL", default: "info", help: "fatal, error, warn, info, debug, trace or silent" },
+  {
+    flag: "partitions",
+    env: "JOURNEYS_PARTITIONS",
+    default: "64",
+    help: "user partitions (fixed once data exists)",
+  },
+  {
+    flag: "project",
+    env: "JOURNEYS_PROJECT",
+    default: "default",
+    help: "name of the project created on first start",
+  },
+  {
+    flag: "log-level",
+    env: "JOURNEYS_LOG_LEVEL",
+    default: "info",
+    help: "fatal, error, warn, info, debug, trace or silent",
+  },
 ] as const;
 
 export interface Running {
@@ -37,7 +52,8 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
   await store.migrate();
   const keys = new ApiKeys(store);
   if (options.apiKey) {
-    if (!(await keys.resolve(options.apiKey))) await keys.create(options.project, "JOURNEYS_API_KEY", options.apiKey);
+    if (!(await keys.resolve(options.apiKey)))
+      await keys.create(options.project, "JOURNEYS_API_KEY", options.apiKey);
   } else if (!(await keys.hasAnyKey())) {
     const key = await keys.create(options.project);
     out(`Created project "${options.project}". Its API key (shown once, stored hashed):`);

@@ -72,7 +72,11 @@ export async function simulateCommand(
     return 1;
   }
   const { catalog } = buildCatalog(
-    { journeys: [{ definition: parsed.journey, version: 1, status: "active" }], segments: refs.segments, templates: refs.templates },
+    {
+      journeys: [{ definition: parsed.journey, version: 1, status: "active" }],
+      segments: refs.segments,
+      templates: refs.templates,
+    },
     createTemplateEngine(),
   );
   const result = simulate(catalog, script.steps);
@@ -91,13 +95,17 @@ export async function simulateCommand(
   for (const user of result.users) {
     for (const path of user.paths.filter((p) => p.journeyId === journeyId)) {
       const first = path.path[0]?.at ?? 0;
-      const steps = path.path.map((step) => (step.at === first ? step.node : `${step.node} (+${formatDuration(step.at - first)})`));
+      const steps = path.path.map((step) =>
+        step.at === first ? step.node : `${step.node} (+${formatDuration(step.at - first)})`,
+      );
       const end = path.exit ? ` -> exit: ${path.exit}` : " -> still in journey";
       const conv = path.converted !== undefined ? " [converted]" : "";
       out(`${user.userId}: ${steps.join(" -> ")}${end}${conv}`);
     }
     for (const d of user.deliveries) {
-      out(`  ${new Date(d.createdAt).toISOString()} ${d.channel} at ${d.nodeId}${d.skipReason ? ` skipped: ${d.skipReason}` : ""}`);
+      out(
+        `  ${new Date(d.createdAt).toISOString()} ${d.channel} at ${d.nodeId}${d.skipReason ? ` skipped: ${d.skipReason}` : ""}`,
+      );
     }
   }
   return 0;

@@ -55,7 +55,8 @@ interface Pending {
  * applied once); `identify` and journey management are plain calls.
  */
 export class JourneysClient {
-  private readonly options: Required<Omit<ClientOptions, "onError" | "fetch">> & Pick<ClientOptions, "onError">;
+  private readonly options: Required<Omit<ClientOptions, "onError" | "fetch">> &
+    Pick<ClientOptions, "onError">;
   private readonly fetch: typeof fetch;
   private buffer: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -78,8 +79,13 @@ export class JourneysClient {
   /** Queues an event; the promise resolves when the server has made it durable. */
   track(event: TrackedEvent): Promise<void> {
     if (this.closed) return Promise.reject(new Error("client is closed"));
-    if (this.buffer.length >= this.options.maxBuffered) return Promise.reject(new Error("event buffer is full"));
-    const withId: TrackedEvent = { ...event, id: event.id ?? crypto.randomUUID(), timestamp: event.timestamp ?? Date.now() };
+    if (this.buffer.length >= this.options.maxBuffered)
+      return Promise.reject(new Error("event buffer is full"));
+    const withId: TrackedEvent = {
+      ...event,
+      id: event.id ?? crypto.randomUUID(),
+      timestamp: event.timestamp ?? Date.now(),
+    };
     const done = new Promise<void>((resolve, reject) => this.buffer.push({ event: withId, resolve, reject }));
     if (this.buffer.length >= this.options.batchSize) this.flushSoon(0);
     else this.flushSoon(this.options.flushIntervalMs);
@@ -100,7 +106,15 @@ export class JourneysClient {
     this.closed = true;
   }
 
-  identify(userId: string, change: { attributes?: JsonObject; unset?: string[]; timezone?: string; channels?: Record<string, ChannelAddress> }) {
+  identify(
+    userId: string,
+    change: {
+      attributes?: JsonObject;
+      unset?: string[];
+      timezone?: string;
+      channels?: Record<string, ChannelAddress>;
+    },
+  ) {
     return this.request("PUT", `/v1/users/${encodeURIComponent(userId)}`, change);
   }
 
@@ -120,7 +134,8 @@ export class JourneysClient {
     list: () => this.request("GET", "/v1/journeys"),
     create: (definition: JourneyDefinition) => this.request("POST", "/v1/journeys", definition),
     get: (id: string) => this.request("GET", `/v1/journeys/${encodeURIComponent(id)}`),
-    update: (definition: JourneyDefinition) => this.request("PUT", `/v1/journeys/${encodeURIComponent(definition.id)}`, definition),
+    update: (definition: JourneyDefinition) =>
+      this.request("PUT", `/v1/journeys/${encodeURIComponent(definition.id)}`, definition),
     validate: (id: string) => this.request("POST", `/v1/journeys/${encodeURIComponent(id)}/validate`),
     publish: (id: string) => this.request("POST", `/v1/journeys/${encodeURIComponent(id)}/publish`),
     pause: (id: string) => this.request("POST", `/v1/journeys/${encodeURIComponent(id)}/pause`),
@@ -136,7 +151,10 @@ export class JourneysClient {
   }
 
   putSegment(segment: SegmentDefinition) {
-    return this.request("PUT", `/v1/segments/${encodeURIComponent(segment.id)}`, { condition: segment.condition, name: segment.name });
+    return this.request("PUT", `/v1/segments/${encodeURIComponent(segment.id)}`, {
+      condition: segment.condition,
+      name: segment.name,
+    });
   }
 
   /** One JSON request; throws JourneysApiError on 4xx/5xx. */
@@ -181,7 +199,13 @@ export class JourneysClient {
       } catch (error) {
         lastError = error as Error;
         // 4xx other than 408/429 will not change on retry.
-        if (error instanceof JourneysApiError && error.status < 500 && error.status !== 408 && error.status !== 429) break;
+        if (
+          error instanceof JourneysApiError &&
+          error.status < 500 &&
+          error.status !== 408 &&
+          error.status !== 429
+        )
+          break;
         if (attempt < this.options.maxAttempts) {
           const cap = this.options.backoffMs * 2 ** (attempt - 1);
           await new Promise((resolve) => setTimeout(resolve, Math.random() * cap));
@@ -194,6 +218,21 @@ export class JourneysClient {
 }
 
 function apiError(status: number, payload: unknown): JourneysApiError {
-  const error = (payload as { error?: { code?: string; message?: string; path?: string; issues?: { path: string; message: string }[] } })?.error;
-  return new JourneysApiError(status, error?.code ?? "HTTP_ERROR", error?.message ?? `HTTP ${status}`, error?.path, error?.issues);
+  const error = (
+    payload as {
+      error?: {
+        code?: string;
+        message?: string;
+        path?: string;
+        issues?: { path: string; message: string }[];
+      };
+    }
+  )?.error;
+  return new JourneysApiError(
+    status,
+    error?.code ?? "HTTP_ERROR",
+    error?.message ?? `HTTP ${status}`,
+    error?.path,
+    error?.issues,
+  );
 }

@@ -32,7 +32,15 @@ function perform(run: Run, journey: CompiledJourney, instance: Instance, action:
       return;
     case "emit": {
       const { content } = action.content.render(scope(run, journey, instance));
-      const id = stableId("emit", journey.id, run.userId, instance.entryId, instance.node, action.index, instance.step);
+      const id = stableId(
+        "emit",
+        journey.id,
+        run.userId,
+        instance.entryId,
+        instance.node,
+        action.index,
+        instance.step,
+      );
       run.emit({
         type: "event.emitted",
         event: { id, userId: run.userId, name: action.event, properties: content, timestamp: run.now },
@@ -52,7 +60,11 @@ export function scope(run: Run, journey: CompiledJourney, instance: Instance): T
   const profile = run.profile;
   const event = run.event;
   return {
-    user: { ...(profile?.attributes ?? {}), id: run.userId, ...(profile?.timezone ? { timezone: profile.timezone } : {}) },
+    user: {
+      ...(profile?.attributes ?? {}),
+      id: run.userId,
+      ...(profile?.timezone ? { timezone: profile.timezone } : {}),
+    },
     ...(event ? { event: { name: event.name, properties: event.properties } } : {}),
     journey: {
       id: journey.id,
@@ -72,7 +84,14 @@ function request(
   extra: Partial<DeliveryRequest>,
 ): DeliveryRequest {
   return {
-    idempotencyKey: stableId(journey.id, run.userId, instance.entryId, instance.node, action.index, instance.step),
+    idempotencyKey: stableId(
+      journey.id,
+      run.userId,
+      instance.entryId,
+      instance.node,
+      action.index,
+      instance.step,
+    ),
     userId: run.userId,
     journeyId: journey.id,
     version: journey.version,
@@ -90,7 +109,12 @@ function request(
   };
 }
 
-function send(run: Run, journey: CompiledJourney, instance: Instance, action: CompiledAction & { kind: "send" }): void {
+function send(
+  run: Run,
+  journey: CompiledJourney,
+  instance: Instance,
+  action: CompiledAction & { kind: "send" },
+): void {
   const profile = run.profile as Profile;
   const address = profile.channels[action.channel];
   const skip = skipReason(run, journey, profile, action.channel);
@@ -113,7 +137,12 @@ function send(run: Run, journey: CompiledJourney, instance: Instance, action: Co
   run.setProfile({ ...profile, messages });
 }
 
-function skipReason(run: Run, journey: CompiledJourney, profile: Profile, channel: string): string | undefined {
+function skipReason(
+  run: Run,
+  journey: CompiledJourney,
+  profile: Profile,
+  channel: string,
+): string | undefined {
   const address = profile.channels[channel];
   if (address?.subscribed === false) {
     return `unsubscribed from ${channel}${address.reason ? ` (${address.reason})` : ""}`;
@@ -143,11 +172,20 @@ function update(run: Run, instance: Instance, action: CompiledAction & { kind: "
   }
   run.setProfile({ ...profile, attributes, updatedAt: run.now });
   run.attributesChanged = true;
-  const changed = [...Object.keys(action.set ?? {}), ...(action.unset ?? []), ...Object.keys(action.increment ?? {})];
+  const changed = [
+    ...Object.keys(action.set ?? {}),
+    ...(action.unset ?? []),
+    ...Object.keys(action.increment ?? {}),
+  ];
   run.journal(instance, "updated", `updated ${changed.join(", ")}`);
 }
 
-function webhook(run: Run, journey: CompiledJourney, instance: Instance, action: CompiledAction & { kind: "webhook" }): void {
+function webhook(
+  run: Run,
+  journey: CompiledJourney,
+  instance: Instance,
+  action: CompiledAction & { kind: "webhook" },
+): void {
   const { content, missing } = action.content.render(scope(run, journey, instance));
   const delivery = request(run, journey, instance, action, content, {});
   run.emit({ type: "delivery", delivery });

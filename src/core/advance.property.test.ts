@@ -44,36 +44,47 @@ function journeyArbitrary(id: string): fc.Arbitrary<JourneyDefinition> {
         ),
         { maxLength: 2 },
       ),
-      edges: fc.array(fc.record({ to: fc.constantFrom(...names), when: fc.option(condition, { nil: undefined }) }), { maxLength: 3 }),
+      edges: fc.array(
+        fc.record({ to: fc.constantFrom(...names), when: fc.option(condition, { nil: undefined, freq: 6 }) }),
+        { maxLength: 3 },
+      ),
     });
-    return fc.record({
-      nodes: fc.tuple(...names.map(() => node)),
-      entryEvent: fc.constantFrom(...EVENTS),
-      keyed: fc.boolean(),
-      reentry: fc.constantFrom<JourneyDefinition["entry"]["reentry"]>("never", "always", { after: "1h" }),
-      exit: fc.option(fc.constantFrom(...EVENTS), { nil: undefined }),
-      goal: fc.option(fc.constantFrom(...EVENTS), { nil: undefined }),
-      quiet: fc.boolean(),
-      cap: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
-    }).map((spec) => {
-      const nodes: Record<string, JourneyNode> = {};
-      spec.nodes.forEach((n, i) => {
-        const edges = (n.edges ?? []).map((e) => (e.when === undefined ? { to: e.to } : { to: e.to, when: e.when }));
-        nodes[`n${i}`] = { actions: n.actions, edges: spec.keyed ? edges : edges.map(stripSameKey) };
+    return fc
+      .record({
+        nodes: fc.tuple(...names.map(() => node)),
+        entryEvent: fc.constantFrom(...EVENTS),
+        keyed: fc.boolean(),
+        reentry: fc.constantFrom<JourneyDefinition["entry"]["reentry"]>("never", "always", { after: "1h" }),
+        exit: fc.option(fc.constantFrom(...EVENTS), { nil: undefined }),
+        goal: fc.option(fc.constantFrom(...EVENTS), { nil: undefined }),
+        quiet: fc.boolean(),
+        cap: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+      })
+      .map((spec) => {
+        const nodes: Record<string, JourneyNode> = {};
+        spec.nodes.forEach((n, i) => {
+          const edges = (n.edges ?? []).map((e) =>
+            e.when === undefined ? { to: e.to } : { to: e.to, when: e.when },
+          );
+          nodes[`n${i}`] = { actions: n.actions, edges: spec.keyed ? edges : edges.map(stripSameKey) };
+        });
+        return {
+          id,
+          entry: {
+            event: spec.entryEvent,
+            reentry: spec.reentry,
+            ...(spec.keyed ? { key: "properties.k" } : {}),
+          },
+          ...(spec.exit ? { exit: [{ event: spec.exit }] } : {}),
+          ...(spec.goal ? { goal: { event: spec.goal, within: "1d" } } : {}),
+          settings: {
+            ...(spec.quiet ? { quietHours: { from: "22:00", to: "07:00" } } : {}),
+            ...(spec.cap ? { frequencyCap: { max: spec.cap, per: "1h" } } : {}),
+          },
+          start: "n0",
+          nodes,
+        } satisfies JourneyDefinition;
       });
-      return {
-        id,
-        entry: { event: spec.entryEvent, reentry: spec.reentry, ...(spec.keyed ? { key: "properties.k" } : {}) },
-        ...(spec.exit ? { exit: [{ event: spec.exit }] } : {}),
-        ...(spec.goal ? { goal: { event: spec.goal, within: "1d" } } : {}),
-        settings: {
-          ...(spec.quiet ? { quietHours: { from: "22:00", to: "07:00" } } : {}),
-          ...(spec.cap ? { frequencyCap: { max: spec.cap, per: "1h" } } : {}),
-        },
-        start: "n0",
-        nodes,
-      } satisfies JourneyDefinition;
-    });
   });
 }
 
@@ -91,9 +102,22 @@ type Op =
   | { op: "publish" };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant("event" as const), name: fc.constantFrom(...EVENTS), k: fc.constantFrom("k1", "k2") }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 5 * HOUR }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant("identify" as const), x: fc.integer({ min: 0, max: 3 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant("event" as const),
+      name: fc.constantFrom(...EVENTS),
+      k: fc.constantFrom("k1", "k2"),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant("wait" as const), ms: fc.integer({ min: 1, max: 5 * HOUR }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant("identify" as const), x: fc.integer({ min: 0, max: 3 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ op: "engage" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "publish" as const }) },
 );
@@ -128,7 +152,10 @@ interface Trace {
   driver: UserDriver;
 }
 
-function play({ journeys, ops }: Scenario, check?: (driver: UserDriver, effects: Effect[], now: number) => void): Trace {
+function play(
+  { journeys, ops }: Scenario,
+  check?: (driver: UserDriver, effects: Effect[], now: number) => void,
+): Trace {
   let version = 1;
   let current = journeys;
   const catalogs = [catalogOf(current.map((definition) => ({ definition, version })))];
@@ -150,7 +177,9 @@ function play({ journeys, ops }: Scenario, check?: (driver: UserDriver, effects:
         // Fire timers one at a time so each batch of effects is checked at its own moment.
         const until = driver.now + step.ms;
         for (;;) {
-          const next = [...driver.timers.values()].filter((t) => t.due <= until).sort((a, b) => a.due - b.due)[0];
+          const next = [...driver.timers.values()]
+            .filter((t) => t.due <= until)
+            .sort((a, b) => a.due - b.due)[0];
           if (!next) break;
           const mark = driver.effects.length;
           driver.advanceTo(next.due);
@@ -171,7 +200,13 @@ function play({ journeys, ops }: Scenario, check?: (driver: UserDriver, effects:
         const catalog = catalogOf(current.map((definition) => ({ definition, version })));
         catalogs.push(catalog);
         driver.catalog = catalog;
-        for (const j of current) driver.apply({ kind: "journey-changed", id: `pub-${version}-${j.id}`, userId: "u1", journeyId: j.id });
+        for (const j of current)
+          driver.apply({
+            kind: "journey-changed",
+            id: `pub-${version}-${j.id}`,
+            userId: "u1",
+            journeyId: j.id,
+          });
         break;
       }
     }
@@ -186,9 +221,12 @@ describe("advance: properties over random journeys and streams", () => {
       fc.property(scenario, (s) => {
         const first = play(s);
         const second = play(s);
-        assert.deepEqual(JSON.parse(JSON.stringify(second.effects)), JSON.parse(JSON.stringify(first.effects)));
+        assert.deepEqual(
+          JSON.parse(JSON.stringify(second.effects)),
+          JSON.parse(JSON.stringify(first.effects)),
+        );
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -198,7 +236,11 @@ describe("advance: properties over random journeys and streams", () => {
         const where = new Map<string, { node: string; step: number }>();
         play(s, (_driver, effects) => {
           for (const effect of effects) {
-            if (effect.type === "instance.entered") where.set(`${effect.instance.journeyId}/${effect.instance.key}`, { node: effect.instance.node, step: effect.instance.step });
+            if (effect.type === "instance.entered")
+              where.set(`${effect.instance.journeyId}/${effect.instance.key}`, {
+                node: effect.instance.node,
+                step: effect.instance.step,
+              });
             if (effect.type === "instance.moved") {
               const key = `${effect.instance.journeyId}/${effect.instance.key}`;
               const before = where.get(key);
@@ -210,7 +252,7 @@ describe("advance: properties over random journeys and streams", () => {
           }
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -219,7 +261,8 @@ describe("advance: properties over random journeys and streams", () => {
       fc.property(scenario, (s) => {
         play(s, (driver, effects, now) => {
           for (const effect of effects) {
-            if (effect.type === "timer.set") assert.ok(effect.timer.due > now, `timer due ${effect.timer.due} <= ${now}`);
+            if (effect.type === "timer.set")
+              assert.ok(effect.timer.due > now, `timer due ${effect.timer.due} <= ${now}`);
           }
           const perInstance = new Map<string, number>();
           for (const timer of driver.timers.values()) {
@@ -229,19 +272,20 @@ describe("advance: properties over random journeys and streams", () => {
           for (const [key, count] of perInstance) assert.ok(count <= 1, `${key} has ${count} pending timers`);
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
   it("gives deliveries stable idempotency keys across replays, unique within a run", () => {
     fc.assert(
       fc.property(scenario, (s) => {
-        const keys = (t: Trace) => t.effects.flatMap((e) => (e.type === "delivery" ? [e.delivery.idempotencyKey] : []));
+        const keys = (t: Trace) =>
+          t.effects.flatMap((e) => (e.type === "delivery" ? [e.delivery.idempotencyKey] : []));
         const first = keys(play(s));
         assert.deepEqual(keys(play(s)), first);
         assert.equal(new Set(first).size, first.length, "an idempotency key was produced twice");
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -253,17 +297,19 @@ describe("advance: properties over random journeys and streams", () => {
             if (instance.status === "exited") continue;
             const journey = driver.catalog.journeys.get(instance.journeyId);
             assert.ok(journey, "instance of an unknown journey");
-            if (instance.version === journey.version) assert.ok(journey.nodes.has(instance.node), `${instance.node} missing in v${instance.version}`);
+            if (instance.version === journey.version)
+              assert.ok(journey.nodes.has(instance.node), `${instance.node} missing in v${instance.version}`);
           }
           for (const effect of [...driver.effects.slice(-50)]) {
             if (effect.type === "instance.moved" || effect.type === "instance.entered") {
               const journey = driver.catalog.journeys.get(effect.instance.journeyId);
-              if (journey && journey.version === effect.instance.version) assert.ok(journey.nodes.has(effect.instance.node));
+              if (journey && journey.version === effect.instance.version)
+                assert.ok(journey.nodes.has(effect.instance.node));
             }
           }
         });
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
   });
 
@@ -272,11 +318,19 @@ describe("advance: properties over random journeys and streams", () => {
       fc.property(scenario, (s) => {
         play(s, (driver, effects, now) => {
           for (const effect of effects) {
-            if (effect.type !== "delivery" || effect.delivery.channel !== "push" || effect.delivery.skipReason) continue;
+            if (
+              effect.type !== "delivery" ||
+              effect.delivery.channel !== "push" ||
+              effect.delivery.skipReason
+            )
+              continue;
             const journey = driver.catalog.journeys.get(effect.delivery.journeyId);
             if (!journey?.quietHours) continue;
             const hour = new Date(now).getUTCHours();
-            assert.ok(!(hour >= 22 || hour < 7), `push sent at ${new Date(now).toISOString()} during quiet hours`);
+            assert.ok(
+              !(hour >= 22 || hour < 7),
+              `push sent at ${new Date(now).toISOString()} during quiet hours`,
+            );
           }
         });
       }),
@@ -284,4 +338,3 @@ describe("advance: properties over random journeys and streams", () => {
     );
   });
 });
-

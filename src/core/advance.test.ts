@@ -12,13 +12,24 @@ const cart: JourneyDefinition = {
   nodes: {
     wait: { edges: [{ to: "push", when: { after: "30m" } }] },
     push: {
-      actions: [{ send: { channel: "push", content: { title: "Your cart", body: "{{ journey.entry.properties.total }} waiting" } } }],
+      actions: [
+        {
+          send: {
+            channel: "push",
+            content: { title: "Your cart", body: "{{ journey.entry.properties.total }} waiting" },
+          },
+        },
+      ],
       edges: [
         { to: "done", when: { message: "opened" } },
         { to: "email", when: { after: "2h" } },
       ],
     },
-    email: { actions: [{ send: { channel: "email", content: { subject: "Cart", text: "Hi {{ user.firstName }}" } } }] },
+    email: {
+      actions: [
+        { send: { channel: "email", content: { subject: "Cart", text: "Hi {{ user.firstName }}" } } },
+      ],
+    },
     done: {},
   },
 };
@@ -89,7 +100,12 @@ describe("advance: entry", () => {
   });
 
   it("re-entry always: a user re-enters after exiting, with a new entry id", () => {
-    const journey: JourneyDefinition = { id: "again", entry: { event: "go", reentry: "always" }, start: "a", nodes: { a: {} } };
+    const journey: JourneyDefinition = {
+      id: "again",
+      entry: { event: "go", reentry: "always" },
+      start: "a",
+      nodes: { a: {} },
+    };
     const user = new UserDriver(catalogOf([journey]));
     user.event("go");
     const first = user.instance("again")?.entryId;
@@ -99,7 +115,12 @@ describe("advance: entry", () => {
   });
 
   it("re-entry after a duration: refused before, allowed after", () => {
-    const journey: JourneyDefinition = { id: "daily", entry: { event: "go", reentry: { after: "1d" } }, start: "a", nodes: { a: {} } };
+    const journey: JourneyDefinition = {
+      id: "daily",
+      entry: { event: "go", reentry: { after: "1d" } },
+      start: "a",
+      nodes: { a: {} },
+    };
     const user = new UserDriver(catalogOf([journey]));
     user.event("go");
     user.advanceBy(23 * HOUR);
@@ -141,7 +162,9 @@ describe("advance: entry", () => {
       start: "a",
       nodes: { a: { edges: [{ to: "b", when: { after: "1h" } }] }, b: {} },
     };
-    const catalog = catalogOf([journey], { segments: [{ id: "lapsed", condition: { user: { lapsed: true } } }] });
+    const catalog = catalogOf([journey], {
+      segments: [{ id: "lapsed", condition: { user: { lapsed: true } } }],
+    });
     const user = new UserDriver(catalog);
     user.identify({ attributes: { lapsed: false } });
     assert.equal(user.instances.length, 0);
@@ -216,7 +239,16 @@ describe("advance: edges and timers", () => {
       id: "j",
       entry: { event: "go" },
       start: "a",
-      nodes: { a: { edges: [{ to: "b", when: { user: { verified: true } } }, { to: "c", when: { after: "1d" } }] }, b: {}, c: {} },
+      nodes: {
+        a: {
+          edges: [
+            { to: "b", when: { user: { verified: true } } },
+            { to: "c", when: { after: "1d" } },
+          ],
+        },
+        b: {},
+        c: {},
+      },
     };
     const user = new UserDriver(catalogOf([journey]));
     user.event("go");
@@ -231,7 +263,16 @@ describe("advance: edges and timers", () => {
       id: "j",
       entry: { event: "go" },
       start: "a",
-      nodes: { a: { edges: [{ to: "b", when: { after: "3h" } }, { to: "c", when: { after: "1h" } }] }, b: {}, c: {} },
+      nodes: {
+        a: {
+          edges: [
+            { to: "b", when: { after: "3h" } },
+            { to: "c", when: { after: "1h" } },
+          ],
+        },
+        b: {},
+        c: {},
+      },
     };
     const user = new UserDriver(catalogOf([journey]));
     user.event("go");
@@ -246,7 +287,17 @@ describe("advance: edges and timers", () => {
       id: "j",
       entry: { event: "go" },
       start: "a",
-      nodes: { a: { edges: [{ to: "b", when: { event: "click" } }, { to: "c", when: { after: "1h" } }] }, b: { edges: [{ to: "d", when: { after: "5h" } }] }, c: {}, d: {} },
+      nodes: {
+        a: {
+          edges: [
+            { to: "b", when: { event: "click" } },
+            { to: "c", when: { after: "1h" } },
+          ],
+        },
+        b: { edges: [{ to: "d", when: { after: "5h" } }] },
+        c: {},
+        d: {},
+      },
     };
     const user = new UserDriver(catalogOf([journey]));
     user.event("go");
@@ -255,7 +306,14 @@ describe("advance: edges and timers", () => {
     user.event("click");
     assert.equal(user.instance("j")?.node, "b");
     user.now = stale.due;
-    const effects = user.apply({ kind: "timer", userId: "u1", journeyId: "j", key: "", timerId: stale.id, due: stale.due });
+    const effects = user.apply({
+      kind: "timer",
+      userId: "u1",
+      journeyId: "j",
+      key: "",
+      timerId: stale.id,
+      due: stale.due,
+    });
     assert.equal(user.instance("j")?.node, "b");
     assert.ok(effects.every((e) => e.type === "timer.cancelled"));
   });
@@ -266,7 +324,12 @@ describe("advance: edges and timers", () => {
       entry: { event: "signup" },
       start: "a",
       nodes: {
-        a: { edges: [{ to: "verified", when: { event: "email_verified" } }, { to: "nudge", when: { after: "1d" } }] },
+        a: {
+          edges: [
+            { to: "verified", when: { event: "email_verified" } },
+            { to: "nudge", when: { after: "1d" } },
+          ],
+        },
         verified: {},
         nudge: {},
       },
@@ -351,7 +414,13 @@ describe("advance: edges and timers", () => {
       entry: { event: "go" },
       start: "s",
       nodes: {
-        s: { edges: [{ to: "a", when: { split: { percent: 33 } } }, { to: "b", when: { split: { percent: 33 } } }, { to: "c" }] },
+        s: {
+          edges: [
+            { to: "a", when: { split: { percent: 33 } } },
+            { to: "b", when: { split: { percent: 33 } } },
+            { to: "c" },
+          ],
+        },
         a: {},
         b: {},
         c: {},
@@ -377,7 +446,10 @@ describe("advance: edges and timers", () => {
         a: {
           edges: [
             { to: "loyal", when: { performed: { event: "purchase", within: "7d", count: { $gte: 2 } } } },
-            { to: "big", when: { performed: { event: "purchase", where: { "properties.amount": { $gt: 100 } } } } },
+            {
+              to: "big",
+              when: { performed: { event: "purchase", where: { "properties.amount": { $gt: 100 } } } },
+            },
             { to: "other" },
           ],
         },
@@ -412,7 +484,9 @@ describe("advance: edges and timers", () => {
       start: "a",
       nodes: { a: { edges: [{ to: "vip", when: { segment: "vip" } }, { to: "std" }] }, vip: {}, std: {} },
     };
-    const catalog = catalogOf([journey], { segments: [{ id: "vip", condition: { user: { spend: { $gte: 1000 } } } }] });
+    const catalog = catalogOf([journey], {
+      segments: [{ id: "vip", condition: { user: { spend: { $gte: 1000 } } } }],
+    });
     const user = new UserDriver(catalog);
     user.identify({ attributes: { spend: 5000 } });
     user.event("go");
@@ -474,7 +548,10 @@ describe("advance: exits, goals, actions", () => {
       entry: { event: "go" },
       start: "a",
       nodes: {
-        a: { actions: [{ send: { channel: "email", content: { subject: "s", text: "t" } } }], edges: [{ to: "b" }] },
+        a: {
+          actions: [{ send: { channel: "email", content: { subject: "s", text: "t" } } }],
+          edges: [{ to: "b" }],
+        },
         b: { actions: [{ send: { channel: "sms", content: { text: "t" } } }] },
       },
     };
@@ -514,7 +591,10 @@ describe("advance: exits, goals, actions", () => {
       settings: { quietHours: { from: "21:00", to: "08:00" } },
       start: "push",
       nodes: {
-        push: { actions: [{ send: { channel: "push", content: { title: "t", body: "b" } } }], edges: [{ to: "done", when: { after: "1h" } }] },
+        push: {
+          actions: [{ send: { channel: "push", content: { title: "t", body: "b" } } }],
+          edges: [{ to: "done", when: { after: "1h" } }],
+        },
         done: {},
       },
     };
@@ -553,7 +633,10 @@ describe("advance: exits, goals, actions", () => {
     assert.equal(emitted?.kind === "event" && emitted.properties.stage, "welcomed");
     const again = new UserDriver(catalogOf([journey]));
     again.event("go", {}, "evt-1");
-    assert.equal(again.emitted[0]?.kind === "event" && again.emitted[0].id, emitted?.kind === "event" && emitted.id);
+    assert.equal(
+      again.emitted[0]?.kind === "event" && again.emitted[0].id,
+      emitted?.kind === "event" && emitted.id,
+    );
   });
 
   it("webhook actions become deliveries with the rendered request", () => {
@@ -562,7 +645,16 @@ describe("advance: exits, goals, actions", () => {
       entry: { event: "go" },
       start: "a",
       nodes: {
-        a: { actions: [{ webhook: { url: "https://crm.example/{{ user.id }}", body: { total: "{{ event.properties.total }}" } } }] },
+        a: {
+          actions: [
+            {
+              webhook: {
+                url: "https://crm.example/{{ user.id }}",
+                body: { total: "{{ event.properties.total }}" },
+              },
+            },
+          ],
+        },
       },
     };
     const user = new UserDriver(catalogOf([journey]));
@@ -607,7 +699,10 @@ describe("advance: at local time (DST-correct)", () => {
       id: "renew",
       entry: { event: "go" },
       start: "a",
-      nodes: { a: { edges: [{ to: "b", when: { at: { attribute: "renewalDate", offset: "-3d" } } }] }, b: {} },
+      nodes: {
+        a: { edges: [{ to: "b", when: { at: { attribute: "renewalDate", offset: "-3d" } } }] },
+        b: {},
+      },
     };
     const user = new UserDriver(catalogOf([renew]), "u1", Date.UTC(2026, 0, 1));
     user.identify({ attributes: { renewalDate: "2026-02-01T00:00:00Z" } });
@@ -621,7 +716,11 @@ describe("advance: lifecycle", () => {
     id: "j",
     entry: { event: "go" },
     start: "a",
-    nodes: { a: { edges: [{ to: "b", when: { after: "1h" } }] }, b: { edges: [{ to: "c", when: { after: "1h" } }] }, c: {} },
+    nodes: {
+      a: { edges: [{ to: "b", when: { after: "1h" } }] },
+      b: { edges: [{ to: "c", when: { after: "1h" } }] },
+      c: {},
+    },
   };
 
   it("paused journeys hold users in place; resume re-evaluates them", () => {
@@ -654,7 +753,12 @@ describe("advance: lifecycle", () => {
   it("instances on a removed node follow the migrate map, else exit with a reason", () => {
     const mapped = new UserDriver(catalogOf([v1]));
     mapped.event("go");
-    const v2: JourneyDefinition = { ...v1, start: "x", nodes: { x: { edges: [{ to: "c", when: { after: "1h" } }] }, c: {} }, migrate: { a: "x" } };
+    const v2: JourneyDefinition = {
+      ...v1,
+      start: "x",
+      nodes: { x: { edges: [{ to: "c", when: { after: "1h" } }] }, c: {} },
+      migrate: { a: "x" },
+    };
     mapped.catalog = catalogOf([{ definition: v2, version: 2 }]);
     mapped.apply({ kind: "journey-changed", id: "pub2", userId: "u1", journeyId: "j" });
     assert.equal(mapped.instance("j")?.node, "x");
@@ -694,5 +798,16 @@ describe("advance: purity", () => {
     user.advanceBy(HOUR);
     user.engage("opened");
     assert.equal(user.instance("cart", "c1")?.node, "done");
+  });
+});
+
+describe("advance: goal and exit on the same event", () => {
+  it("an exit event that is also the goal converts before it exits", () => {
+    const user = new UserDriver(catalogOf([cart]));
+    user.event("cart_updated", { cartId: "c1", total: 80 });
+    user.event("order_completed", { cartId: "c1" });
+    const instance = user.instance("cart", "c1");
+    assert.equal(instance?.status, "exited");
+    assert.ok(instance?.converted);
   });
 });

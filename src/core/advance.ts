@@ -1,6 +1,14 @@
 import type { Catalog } from "./catalog.js";
 import type { AdvanceResult } from "./effect.js";
-import type { EngagementInput, EnterInput, EventInput, Input, JourneyChangedInput, ProfileInput, TimerInput } from "./input.js";
+import type {
+  EngagementInput,
+  EnterInput,
+  EventInput,
+  Input,
+  JourneyChangedInput,
+  ProfileInput,
+  TimerInput,
+} from "./input.js";
 import { Run } from "./run.js";
 import type { Instance, Millis, Profile } from "./state.js";
 import { MESSAGE_BITS } from "./state.js";
@@ -88,7 +96,7 @@ function onJourneyChanged(run: Run, input: JourneyChangedInput): void {
 
 function onEnter(run: Run, input: EnterInput): void {
   const journey = run.catalog.journeys.get(input.journeyId);
-  if (!journey || journey.entry.kind !== "api") {
+  if (journey?.entry.kind !== "api") {
     run.ignore(input.journeyId, journey ? "journey is not entered by API" : "no such published journey");
     return;
   }
@@ -100,7 +108,11 @@ function onEngagement(run: Run, input: EngagementInput): void {
   const instance = run.find(input.journeyId, input.key);
   if (!instance || instance.entryId !== input.entryId) return;
   if (instance.status === "exited" || instance.node !== input.nodeId) {
-    run.note(instance, "engagement", `message ${input.status} (from node ${input.nodeId}, no longer current)`);
+    run.note(
+      instance,
+      "engagement",
+      `message ${input.status} (from node ${input.nodeId}, no longer current)`,
+    );
     return;
   }
   let bits = MESSAGE_BITS[input.status];

@@ -1,5 +1,10 @@
 import { parseLocalTime } from "./clock-time.js";
-import { type CompiledCondition, type ConditionCompiler, compileCondition, compileEventMatch } from "./condition.js";
+import {
+  type CompiledCondition,
+  type ConditionCompiler,
+  compileCondition,
+  compileEventMatch,
+} from "./condition.js";
 import { durationMs } from "./duration.js";
 import { compileFilter, type Predicate } from "./filter.js";
 import type { Input } from "./input.js";
@@ -26,8 +31,21 @@ export interface CompiledEdge {
 }
 
 export type CompiledAction =
-  | { kind: "send"; index: number; channel: Channel; provider?: string; template?: string; content: CompiledContent }
-  | { kind: "update"; index: number; set?: JsonObject; unset?: string[]; increment?: { [key: string]: number } }
+  | {
+      kind: "send";
+      index: number;
+      channel: Channel;
+      provider?: string;
+      template?: string;
+      content: CompiledContent;
+    }
+  | {
+      kind: "update";
+      index: number;
+      set?: JsonObject;
+      unset?: string[];
+      increment?: { [key: string]: number };
+    }
   | { kind: "webhook"; index: number; provider?: string; content: CompiledContent }
   | { kind: "emit"; index: number; event: string; content: CompiledContent };
 
@@ -83,13 +101,30 @@ export interface CatalogSource {
 }
 
 /** Compiles published journeys, segments and templates into a Catalog; issues name their JSON path. */
-export function buildCatalog(source: CatalogSource, engine: TemplateEngine): { catalog: Catalog; issues: Issue[] } {
+export function buildCatalog(
+  source: CatalogSource,
+  engine: TemplateEngine,
+): { catalog: Catalog; issues: Issue[] } {
   const issues: Issue[] = [];
   const trackers = new Map<string, { key: string; match: Predicate }[]>();
   const segments = new Map<string, CompiledCondition>();
   for (const segment of source.segments) {
-    const compiler: ConditionCompiler = { issues, trackers, splitOffset: 0, journeyId: "", nodeId: segment.id };
-    segments.set(segment.id, compileCondition(segment.condition, joinPath(`segments.${segment.id}`, "condition"), compiler, undefined));
+    const compiler: ConditionCompiler = {
+      issues,
+      trackers,
+      splitOffset: 0,
+      journeyId: "",
+      nodeId: segment.id,
+    };
+    segments.set(
+      segment.id,
+      compileCondition(
+        segment.condition,
+        joinPath(`segments.${segment.id}`, "condition"),
+        compiler,
+        undefined,
+      ),
+    );
   }
   const templates = new Map<string, { channel: Channel; content: CompiledContent }>();
   for (const template of source.templates) {
@@ -138,7 +173,11 @@ function compileJourney(
   const keyPath = "key" in spec ? spec.key : undefined;
   const entry: CompiledJourney["entry"] =
     "event" in spec
-      ? { kind: "event", event: spec.event, where: spec.where ? compileFilter(spec.where, `${base}.entry.where`, issues) : undefined }
+      ? {
+          kind: "event",
+          event: spec.event,
+          where: spec.where ? compileFilter(spec.where, `${base}.entry.where`, issues) : undefined,
+        }
       : "segment" in spec
         ? { kind: "segment", segment: spec.segment }
         : { kind: "api" };
@@ -149,7 +188,14 @@ function compileJourney(
     const edges = (node.edges ?? []).map((edge, index) => ({
       index,
       to: edge.to,
-      when: edge.when ? compileCondition(edge.when, joinPath(joinPath(joinPath(path, "edges"), index), "when"), compiler, keyPath) : undefined,
+      when: edge.when
+        ? compileCondition(
+            edge.when,
+            joinPath(joinPath(joinPath(path, "edges"), index), "when"),
+            compiler,
+            keyPath,
+          )
+        : undefined,
     }));
     const actions = (node.actions ?? []).map((action, index) =>
       compileAction(action, index, joinPath(joinPath(path, "actions"), index), env),
@@ -167,7 +213,9 @@ function compileJourney(
     entry,
     keyPath,
     reentry: compileReentry(spec.reentry),
-    audience: definition.audience ? compileCondition(definition.audience, `${base}.audience`, conditions(""), keyPath) : undefined,
+    audience: definition.audience
+      ? compileCondition(definition.audience, `${base}.audience`, conditions(""), keyPath)
+      : undefined,
     exits: (definition.exit ?? []).map((exit, i) => ({
       label: `exit on ${exit.event}`,
       match: compileEventMatch(exit.event, exit.where, exit.sameKey, keyPath, `${base}.exit[${i}]`, issues),
@@ -182,7 +230,10 @@ function compileJourney(
       : undefined,
     zone: settings.timezone ?? "UTC",
     quietHours: settings.quietHours
-      ? { from: parseLocalTime(settings.quietHours.from) ?? 0, to: parseLocalTime(settings.quietHours.to) ?? 0 }
+      ? {
+          from: parseLocalTime(settings.quietHours.from) ?? 0,
+          to: parseLocalTime(settings.quietHours.to) ?? 0,
+        }
       : undefined,
     frequencyCap: settings.frequencyCap
       ? {
@@ -212,23 +263,42 @@ function compileAction(action: Action, index: number, path: string, env: Journey
     if (template !== undefined) {
       const found = env.templates.get(template);
       if (!found) {
-        issues.push({ path: joinPath(joinPath(path, "send"), "template"), message: `unknown template ${template}` });
+        issues.push({
+          path: joinPath(joinPath(path, "send"), "template"),
+          message: `unknown template ${template}`,
+        });
         content = compileContent(engine, {}, path, issues);
       } else content = found.content;
-    } else content = compileContent(engine, action.send.content ?? {}, joinPath(joinPath(path, "send"), "content"), issues);
+    } else
+      content = compileContent(
+        engine,
+        action.send.content ?? {},
+        joinPath(joinPath(path, "send"), "content"),
+        issues,
+      );
     return { kind: "send", index, channel, provider, template, content };
   }
   if ("update" in action) return { kind: "update", index, ...action.update };
   if ("webhook" in action) {
     const { provider, ...request } = action.webhook;
-    return { kind: "webhook", index, provider, content: compileContent(engine, request as JsonObject, joinPath(path, "webhook"), issues) };
+    return {
+      kind: "webhook",
+      index,
+      provider,
+      content: compileContent(engine, request as JsonObject, joinPath(path, "webhook"), issues),
+    };
   }
   if ("emit" in action) {
     return {
       kind: "emit",
       index,
       event: action.emit.event,
-      content: compileContent(engine, action.emit.properties ?? {}, joinPath(joinPath(path, "emit"), "properties"), issues),
+      content: compileContent(
+        engine,
+        action.emit.properties ?? {},
+        joinPath(joinPath(path, "emit"), "properties"),
+        issues,
+      ),
     };
   }
   const never: never = action;

@@ -22,7 +22,11 @@ export function isValidTimezone(zone: string): boolean {
 }
 
 function localParts(seconds: number): { hour: number; minute: number; second: number } {
-  return { hour: Math.floor(seconds / 3600), minute: Math.floor((seconds % 3600) / 60), second: seconds % 60 };
+  return {
+    hour: Math.floor(seconds / 3600),
+    minute: Math.floor((seconds % 3600) / 60),
+    second: seconds % 60,
+  };
 }
 
 /**
@@ -66,7 +70,9 @@ export function quietHoursEnd(at: Millis, from: number, to: number, zone: string
 export function attributeMoment(value: unknown, zone: string): Millis | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value !== "string") return undefined;
-  const parsed = DATE_ONLY.test(value) ? DateTime.fromISO(value, { zone }) : DateTime.fromISO(value, { setZone: true });
+  const parsed = DATE_ONLY.test(value)
+    ? DateTime.fromISO(value, { zone })
+    : DateTime.fromISO(value, { setZone: true });
   return parsed.isValid ? parsed.toMillis() : undefined;
 }
 

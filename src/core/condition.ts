@@ -68,7 +68,7 @@ export function compileEventMatch(
 ): (input: Input | undefined, instance: Instance | undefined) => boolean {
   const filter = where ? compileFilter(where, joinPath(path, "where"), issues) : undefined;
   return (input, instance) => {
-    if (!input || input.kind !== "event" || input.name !== name) return false;
+    if (input?.kind !== "event" || input.name !== name) return false;
     if (filter && !filter(eventDocument(input))) return false;
     if (sameKey && instance && keyOf(input, keyPath) !== instance.key) return false;
     return true;
@@ -84,8 +84,19 @@ export function compileCondition(
 ): CompiledCondition {
   const { issues } = compiler;
   if ("event" in condition) {
-    const match = compileEventMatch(condition.event, condition.where, condition.sameKey, keyPath, path, issues);
-    return { label: `event ${condition.event}`, holds: (ctx) => match(ctx.input, ctx.instance), earliest: noTime };
+    const match = compileEventMatch(
+      condition.event,
+      condition.where,
+      condition.sameKey,
+      keyPath,
+      path,
+      issues,
+    );
+    return {
+      label: `event ${condition.event}`,
+      holds: (ctx) => match(ctx.input, ctx.instance),
+      earliest: noTime,
+    };
   }
   if ("after" in condition) {
     const ms = durationMs(condition.after);
@@ -132,7 +143,8 @@ export function compileCondition(
       earliest: noTime,
     };
   }
-  if ("performed" in condition) return compilePerformed(condition.performed, joinPath(path, "performed"), compiler);
+  if ("performed" in condition)
+    return compilePerformed(condition.performed, joinPath(path, "performed"), compiler);
   if ("message" in condition) {
     const bit = MESSAGE_BITS[condition.message];
     return {
@@ -156,7 +168,9 @@ export function compileCondition(
     };
   }
   if ("all" in condition) {
-    const parts = condition.all.map((child, i) => compileCondition(child, joinPath(joinPath(path, "all"), i), compiler, keyPath));
+    const parts = condition.all.map((child, i) =>
+      compileCondition(child, joinPath(joinPath(path, "all"), i), compiler, keyPath),
+    );
     return {
       label: parts.map((part) => part.label).join(" and "),
       holds: (ctx) => parts.every((part) => part.holds(ctx)),
@@ -171,7 +185,9 @@ export function compileCondition(
     };
   }
   if ("any" in condition) {
-    const parts = condition.any.map((child, i) => compileCondition(child, joinPath(joinPath(path, "any"), i), compiler, keyPath));
+    const parts = condition.any.map((child, i) =>
+      compileCondition(child, joinPath(joinPath(path, "any"), i), compiler, keyPath),
+    );
     return {
       label: parts.map((part) => part.label).join(" or "),
       holds: (ctx) => parts.some((part) => part.holds(ctx)),
@@ -208,7 +224,12 @@ function compilePerformed(
     compiler.trackers.set(spec.event, list);
   }
   const within = spec.within ? durationMs(spec.within) : undefined;
-  const countSpec = spec.count === undefined ? { $gte: 1 } : typeof spec.count === "number" ? { $gte: spec.count } : spec.count;
+  const countSpec =
+    spec.count === undefined
+      ? { $gte: 1 }
+      : typeof spec.count === "number"
+        ? { $gte: spec.count }
+        : spec.count;
   const countOk = compileFilter({ count: countSpec }, path, compiler.issues);
   return {
     label: `performed ${spec.event}${within ? ` within ${spec.within}` : ""}`,

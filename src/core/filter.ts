@@ -149,7 +149,9 @@ function compileOperator(
         return undefined;
       }
       const compare = ORDER[op] as (a: number | string, b: number | string) => boolean;
-      return anyElement((value) => typeof value === typeof operand && compare(value as number | string, operand));
+      return anyElement(
+        (value) => typeof value === typeof operand && compare(value as number | string, operand),
+      );
     }
     case "$in":
     case "$nin": {

@@ -20,7 +20,10 @@ function sources(dir: string): string[] {
 }
 
 const FORBIDDEN: { pattern: RegExp; why: string }[] = [
-  { pattern: /from\s+["'](node:|fs|path|os|crypto|http|https|net|child_process|worker_threads|process)["'/]/, why: "imports a Node built-in" },
+  {
+    pattern: /from\s+["'](node:|fs|path|os|crypto|http|https|net|child_process|worker_threads|process)["'/]/,
+    why: "imports a Node built-in",
+  },
   { pattern: /\brequire\s*\(/, why: "uses require()" },
   { pattern: /\bimport\s*\(/, why: "imports dynamically" },
   { pattern: /Date\.now\s*\(/, why: "reads the clock (Date.now)" },
@@ -42,7 +45,9 @@ describe("core purity", () => {
     it(`${file.slice(here.length + 1)} does no I/O and reads no clock or randomness`, () => {
       const text = readFileSync(file, "utf8");
       for (const { pattern, why } of FORBIDDEN) {
-        const line = text.split("\n").findIndex((l) => pattern.test(l) && !l.trim().startsWith("//") && !l.trim().startsWith("*"));
+        const line = text
+          .split("\n")
+          .findIndex((l) => pattern.test(l) && !l.trim().startsWith("//") && !l.trim().startsWith("*"));
         assert.equal(line, -1, `${why} at line ${line + 1}`);
       }
     });

@@ -1,3 +1,5 @@
+import { performActions } from "./actions.js";
+import type { AdvanceContext } from "./advance.js";
 import type { Catalog, CompiledEdge, CompiledJourney } from "./catalog.js";
 import { quietHoursEnd } from "./clock-time.js";
 import type { EvalContext } from "./condition.js";
@@ -8,9 +10,7 @@ import { stableId } from "./hash.js";
 import { recordHistory } from "./history.js";
 import { describeInput, type EnterInput, type EventInput, type Input, type ProfileInput } from "./input.js";
 import type { JsonObject } from "./model.js";
-import { performActions } from "./actions.js";
 import type { Instance, JournalKind, Millis, Profile } from "./state.js";
-import type { AdvanceContext } from "./advance.js";
 
 const DEFAULT_MAX_STEPS = 100;
 
@@ -152,7 +152,11 @@ export class Run {
       const doc = eventDocument(event);
       for (const tracker of trackers) if (tracker.match(doc)) keys.push(tracker.key);
     }
-    this.setProfile({ ...profile, history: recordHistory(profile.history, keys, event.timestamp), updatedAt: this.now });
+    this.setProfile({
+      ...profile,
+      history: recordHistory(profile.history, keys, event.timestamp),
+      updatedAt: this.now,
+    });
   }
 
   applyProfile(input: ProfileInput): void {
@@ -188,25 +192,36 @@ export class Run {
     }
     instance = this.syncVersion(journey, instance);
     if (!instance) return;
+    // The goal is counted before exits: a purchase that ends the journey still converts it.
+    if (this.convertIfGoal(journey, instance, event, false)) return;
+    instance = this.current(instance) ?? instance;
     const exit = journey.exits.find((candidate) => candidate.match(event, instance));
     if (exit) {
-      this.exit(instance, `${exit.label}`);
+      this.exit(instance, exit.label);
       return;
     }
-    if (this.convertIfGoal(journey, instance, event, false)) return;
     if (journey.status === "paused" || instance.status === "held") return;
     this.settle(journey, instance, event);
   }
 
   /** Counts a conversion once, within the goal window; returns true when the instance exited on it. */
-  private convertIfGoal(journey: CompiledJourney, instance: Instance, event: EventInput, exited: boolean): boolean {
+  private convertIfGoal(
+    journey: CompiledJourney,
+    instance: Instance,
+    event: EventInput,
+    exited: boolean,
+  ): boolean {
     const goal = journey.goal;
     if (!goal || instance.converted !== undefined || !goal.match(event, instance)) return false;
     if (goal.withinMs !== undefined && this.now - instance.enteredAt > goal.withinMs) return false;
     const converted = { ...instance, converted: this.now };
     this.put(converted);
     this.emit({ type: "instance.converted", instance: converted });
-    this.journal(converted, "converted", `${goal.label} reached ${formatDuration(this.now - instance.enteredAt)} after entry`);
+    this.journal(
+      converted,
+      "converted",
+      `${goal.label} reached ${formatDuration(this.now - instance.enteredAt)} after entry`,
+    );
     if (goal.exit && !exited) {
       this.exit(converted, `${goal.label} reached`);
       return true;
@@ -229,13 +244,21 @@ export class Run {
       const migrated = { ...instance, version: journey.version };
       this.put(migrated);
       this.emit({ type: "instance.updated", instance: migrated });
-      this.journal(migrated, "migrated", `version ${from} -> ${journey.version}, stays on node ${instance.node}`);
+      this.journal(
+        migrated,
+        "migrated",
+        `version ${from} -> ${journey.version}, stays on node ${instance.node}`,
+      );
       return migrated;
     }
     const target = journey.migrate[instance.node];
     if (target !== undefined && journey.nodes.has(target)) {
       const versioned = { ...instance, version: journey.version };
-      this.journal(versioned, "migrated", `version ${from} -> ${journey.version}, node ${instance.node} -> ${target}`);
+      this.journal(
+        versioned,
+        "migrated",
+        `version ${from} -> ${journey.version}, node ${instance.node} -> ${target}`,
+      );
       return this.arrive(journey, versioned, target, undefined);
     }
     this.exit(
@@ -333,7 +356,7 @@ export class Run {
     this.emit({ type: "instance.updated", instance: engaged });
     this.journal(engaged, "engagement", `message ${status}`);
     const journey = this.catalog.journeys.get(instance.journeyId);
-    if (!journey || journey.status !== "active" || engaged.status !== "active") return;
+    if (journey?.status !== "active" || engaged.status !== "active") return;
     const synced = this.syncVersion(journey, engaged);
     if (synced && synced.status === "active") this.settle(journey, synced, this.input);
   }
@@ -385,7 +408,9 @@ export class Run {
     };
     this.put(moved);
     this.emit({ type: "instance.moved", instance: moved, from, edge: edge?.index ?? -1 });
-    const why = edge ? `edge ${edge.index} from ${from}: ${edge.when?.label ?? "always"}` : `migrated from ${from}`;
+    const why = edge
+      ? `edge ${edge.index} from ${from}: ${edge.when?.label ?? "always"}`
+      : `migrated from ${from}`;
     this.journal(moved, "moved", why);
     return this.land(journey, moved);
   }
@@ -401,7 +426,10 @@ export class Run {
         const held: Instance = { ...instance, status: "held", timerId, timerDue: until };
         this.put(held);
         this.emit({ type: "instance.updated", instance: held });
-        this.emit({ type: "timer.set", timer: { id: timerId, due: until, userId: this.userId, journeyId: journey.id, key: instance.key } });
+        this.emit({
+          type: "timer.set",
+          timer: { id: timerId, due: until, userId: this.userId, journeyId: journey.id, key: instance.key },
+        });
         this.journal(held, "held", `quiet hours: sends wait ${formatDuration(until - this.now)}`, { until });
         return held;
       }
@@ -409,7 +437,12 @@ export class Run {
     return performActions(this, journey, instance);
   }
 
-  private scheduleTimer(journey: CompiledJourney, instance: Instance, edges: readonly CompiledEdge[], ctx: EvalContext): void {
+  private scheduleTimer(
+    journey: CompiledJourney,
+    instance: Instance,
+    edges: readonly CompiledEdge[],
+    ctx: EvalContext,
+  ): void {
     let due: Millis | undefined;
     for (const edge of edges) {
       const at = edge.when?.earliest(ctx);
@@ -429,7 +462,10 @@ export class Run {
     const waiting: Instance = { ...instance, timerId, timerDue: due };
     this.put(waiting);
     this.emit({ type: "instance.updated", instance: waiting });
-    this.emit({ type: "timer.set", timer: { id: timerId, due, userId: this.userId, journeyId: journey.id, key: instance.key } });
+    this.emit({
+      type: "timer.set",
+      timer: { id: timerId, due, userId: this.userId, journeyId: journey.id, key: instance.key },
+    });
     this.journal(waiting, "waiting", `next check in ${formatDuration(due - this.now)}`, { until: due });
   }
 
@@ -445,7 +481,9 @@ export class Run {
   }
 
   enterOnApi(journey: CompiledJourney, input: EnterInput): void {
-    const key = journey.keyPath ? keyOf({ ...input, kind: "event", name: "", timestamp: this.now }, journey.keyPath) : "";
+    const key = journey.keyPath
+      ? keyOf({ ...input, kind: "event", name: "", timestamp: this.now }, journey.keyPath)
+      : "";
     if (key === undefined) {
       this.ignore(journey.id, `API entry has no value at ${journey.keyPath}`);
       return;
@@ -467,7 +505,13 @@ export class Run {
       const segments = inside ? [...profile.segments, id] : profile.segments.filter((s) => s !== id);
       this.setProfile({ ...profile, segments });
     }
-    if (inside && (onPublish || !was)) this.enter(journey, "", `segment:${id}:${this.input.kind === "timer" ? this.input.timerId : this.input.id}`, {});
+    if (inside && (onPublish || !was))
+      this.enter(
+        journey,
+        "",
+        `segment:${id}:${this.input.kind === "timer" ? this.input.timerId : this.input.id}`,
+        {},
+      );
   }
 
   checkSegmentEntries(onPublish: boolean): void {
@@ -509,7 +553,10 @@ export class Run {
         return;
       }
       if (reentry.mode === "after" && this.now - existing.enteredAt < reentry.ms) {
-        this.ignore(journey.id, `re-entry allowed ${formatDuration(existing.enteredAt + reentry.ms - this.now)} from now`);
+        this.ignore(
+          journey.id,
+          `re-entry allowed ${formatDuration(existing.enteredAt + reentry.ms - this.now)} from now`,
+        );
         return;
       }
     }

@@ -7,8 +7,22 @@ import type { DeliveryRequest, Instance, JournalLine, Millis, Profile, Timer } f
 
 /** One line of a simulation script: an event, a profile change, or engagement with the last message. */
 export type SimulationStep =
-  | { kind: "event"; at: Millis; userId: string; name: string; properties: EventInput["properties"]; id?: string }
-  | { kind: "profile"; at: Millis; userId: string; attributes?: Profile["attributes"]; timezone?: string; channels?: Profile["channels"] }
+  | {
+      kind: "event";
+      at: Millis;
+      userId: string;
+      name: string;
+      properties: EventInput["properties"];
+      id?: string;
+    }
+  | {
+      kind: "profile";
+      at: Millis;
+      userId: string;
+      attributes?: Profile["attributes"];
+      timezone?: string;
+      channels?: Profile["channels"];
+    }
   | { kind: "engagement"; at: Millis; userId: string; status: MessageStatus }
   | { kind: "enter"; at: Millis; userId: string; journeyId: string; properties: EventInput["properties"] };
 
@@ -21,7 +35,13 @@ export interface SimulationOptions {
 export interface SimulatedUser {
   userId: string;
   /** Per journey: the nodes visited, in order, with the moment of arrival. */
-  paths: { journeyId: string; entryId: string; path: { node: string; at: Millis }[]; exit?: string; converted?: Millis }[];
+  paths: {
+    journeyId: string;
+    entryId: string;
+    path: { node: string; at: Millis }[];
+    exit?: string;
+    converted?: Millis;
+  }[];
   deliveries: DeliveryRequest[];
   journal: JournalLine[];
 }
@@ -45,7 +65,11 @@ interface UserRecord {
  * Runs the core over a script with a virtual clock: steps in time order, and every timer that
  * comes due between them fired exactly at its due time. No I/O; deterministic.
  */
-export function simulate(catalog: Catalog, script: readonly SimulationStep[], options: SimulationOptions = {}): SimulationResult {
+export function simulate(
+  catalog: Catalog,
+  script: readonly SimulationStep[],
+  options: SimulationOptions = {},
+): SimulationResult {
   const users = new Map<string, UserRecord>();
   const nodeCounts: SimulationResult["nodeCounts"] = {};
   const steps = [...script].sort((a, b) => a.at - b.at);
@@ -58,7 +82,12 @@ export function simulate(catalog: Catalog, script: readonly SimulationStep[], op
   const user = (userId: string): UserRecord => {
     let record = users.get(userId);
     if (!record) {
-      record = { profile: undefined, instances: [], timers: new Map(), sim: { userId, paths: [], deliveries: [], journal: [] } };
+      record = {
+        profile: undefined,
+        instances: [],
+        timers: new Map(),
+        sim: { userId, paths: [], deliveries: [], journal: [] },
+      };
       users.set(userId, record);
     }
     return record;
@@ -69,7 +98,13 @@ export function simulate(catalog: Catalog, script: readonly SimulationStep[], op
     while (pending.length > 0) {
       const next = pending.shift() as Input;
       const record = user(next.userId);
-      const context: AdvanceContext = { now, catalog, profile: record.profile, instances: record.instances, maxSteps: options.maxSteps };
+      const context: AdvanceContext = {
+        now,
+        catalog,
+        profile: record.profile,
+        instances: record.instances,
+        maxSteps: options.maxSteps,
+      };
       const result = advance(context, next);
       inputs++;
       record.profile = result.profile;
@@ -82,7 +117,11 @@ export function simulate(catalog: Catalog, script: readonly SimulationStep[], op
     const { sim } = rec;
     switch (effect.type) {
       case "instance.entered":
-        sim.paths.push({ journeyId: effect.instance.journeyId, entryId: effect.instance.entryId, path: [{ node: effect.instance.node, at: now }] });
+        sim.paths.push({
+          journeyId: effect.instance.journeyId,
+          entryId: effect.instance.entryId,
+          path: [{ node: effect.instance.node, at: now }],
+        });
         count(effect.instance.journeyId, effect.instance.node);
         break;
       case "instance.moved":
@@ -141,7 +180,17 @@ export function simulate(catalog: Catalog, script: readonly SimulationStep[], op
       if (!earliest) return;
       const { timer } = earliest;
       timersFired++;
-      apply({ kind: "timer", userId: timer.userId, journeyId: timer.journeyId, key: timer.key, timerId: timer.id, due: timer.due }, timer.due);
+      apply(
+        {
+          kind: "timer",
+          userId: timer.userId,
+          journeyId: timer.journeyId,
+          key: timer.key,
+          timerId: timer.id,
+          due: timer.due,
+        },
+        timer.due,
+      );
     }
   };
 
@@ -150,16 +199,41 @@ export function simulate(catalog: Catalog, script: readonly SimulationStep[], op
     const id = `sim-${++sequence}`;
     switch (step.kind) {
       case "event":
-        apply({ kind: "event", id: step.id ?? id, userId: step.userId, name: step.name, properties: step.properties, timestamp: step.at }, step.at);
+        apply(
+          {
+            kind: "event",
+            id: step.id ?? id,
+            userId: step.userId,
+            name: step.name,
+            properties: step.properties,
+            timestamp: step.at,
+          },
+          step.at,
+        );
         break;
       case "profile":
-        apply({ kind: "profile", id, userId: step.userId, attributes: step.attributes, timezone: step.timezone, channels: step.channels }, step.at);
+        apply(
+          {
+            kind: "profile",
+            id,
+            userId: step.userId,
+            attributes: step.attributes,
+            timezone: step.timezone,
+            channels: step.channels,
+          },
+          step.at,
+        );
         break;
       case "enter":
-        apply({ kind: "enter", id, userId: step.userId, journeyId: step.journeyId, properties: step.properties }, step.at);
+        apply(
+          { kind: "enter", id, userId: step.userId, journeyId: step.journeyId, properties: step.properties },
+          step.at,
+        );
         break;
       case "engagement": {
-        const delivery = user(step.userId).sim.deliveries.filter((d) => !d.skipReason).at(-1);
+        const delivery = user(step.userId)
+          .sim.deliveries.filter((d) => !d.skipReason)
+          .at(-1);
         if (delivery) {
           apply(
             {

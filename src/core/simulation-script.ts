@@ -1,4 +1,4 @@
-import { joinPath, type Issue } from "./issue.js";
+import { type Issue, joinPath } from "./issue.js";
 import type { JsonObject, MessageStatus } from "./model.js";
 import type { SimulationStep } from "./simulate.js";
 
@@ -25,7 +25,10 @@ function moment(value: unknown): number | undefined {
  * the user's last message; `{ userId, timestamp, enter: "journey-id" }` an API entry.
  * A line without a timestamp happens one second after the previous one (the first at `start`).
  */
-export function parseSimulationScript(lines: readonly unknown[], start: number): { steps: SimulationStep[]; issues: Issue[] } {
+export function parseSimulationScript(
+  lines: readonly unknown[],
+  start: number,
+): { steps: SimulationStep[]; issues: Issue[] } {
   const steps: SimulationStep[] = [];
   const issues: Issue[] = [];
   let previous = start - 1000;
@@ -44,7 +47,10 @@ export function parseSimulationScript(lines: readonly unknown[], start: number):
     if (line.timestamp !== undefined) {
       const parsed = moment(line.timestamp);
       if (parsed === undefined) {
-        issues.push({ path: joinPath(path, "timestamp"), message: "timestamp must be epoch milliseconds or ISO 8601" });
+        issues.push({
+          path: joinPath(path, "timestamp"),
+          message: "timestamp must be epoch milliseconds or ISO 8601",
+        });
         return;
       }
       at = parsed;
@@ -52,10 +58,20 @@ export function parseSimulationScript(lines: readonly unknown[], start: number):
     previous = at;
     const properties = isObject(line.properties) ? line.properties : {};
     if (typeof line.name === "string") {
-      steps.push({ kind: "event", at, userId, name: line.name, properties, ...(typeof line.id === "string" ? { id: line.id } : {}) });
+      steps.push({
+        kind: "event",
+        at,
+        userId,
+        name: line.name,
+        properties,
+        ...(typeof line.id === "string" ? { id: line.id } : {}),
+      });
     } else if (typeof line.engagement === "string") {
       if (!STATUSES.has(line.engagement)) {
-        issues.push({ path: joinPath(path, "engagement"), message: "engagement is delivered, opened, clicked or failed" });
+        issues.push({
+          path: joinPath(path, "engagement"),
+          message: "engagement is delivered, opened, clicked or failed",
+        });
         return;
       }
       steps.push({ kind: "engagement", at, userId, status: line.engagement as MessageStatus });
@@ -71,7 +87,10 @@ export function parseSimulationScript(lines: readonly unknown[], start: number):
         ...(isObject(line.channels) ? { channels: line.channels as never } : {}),
       });
     } else {
-      issues.push({ path, message: "a line needs name (event), engagement, enter, or attributes/timezone/channels" });
+      issues.push({
+        path,
+        message: "a line needs name (event), engagement, enter, or attributes/timezone/channels",
+      });
     }
   });
   return { steps, issues };

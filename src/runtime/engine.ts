@@ -116,20 +116,27 @@ export class Engine {
    * Appends events durably (one group-committed transaction) and wakes their partitions.
    * Resolves once they are durable; duplicates of already-seen ids are acknowledged, not reapplied.
    */
-  async ingest(project: string, events: readonly IncomingEvent[]): Promise<{ ids: string[]; duplicates: number }> {
+  async ingest(
+    project: string,
+    events: readonly IncomingEvent[],
+  ): Promise<{ ids: string[]; duplicates: number }> {
     const now = this.clock.now();
     const ids: string[] = [];
     const entries: LogEntry[] = events.map((event) => {
       const id = event.id ?? randomUUID();
       ids.push(id);
-      return this.entry(project, {
-        kind: "event",
-        id,
-        userId: event.userId,
-        name: event.name,
-        properties: event.properties ?? {},
-        timestamp: event.timestamp ?? now,
-      }, now);
+      return this.entry(
+        project,
+        {
+          kind: "event",
+          id,
+          userId: event.userId,
+          name: event.name,
+          properties: event.properties ?? {},
+          timestamp: event.timestamp ?? now,
+        },
+        now,
+      );
     });
     const { offsets } = await this.append(entries);
     return { ids, duplicates: offsets.filter((offset) => offset === null).length };
@@ -141,9 +148,17 @@ export class Engine {
   }
 
   /** Enters a user into an API-triggered journey. */
-  async enter(project: string, userId: string, journeyId: string, properties: JsonObject, id?: string): Promise<string> {
+  async enter(
+    project: string,
+    userId: string,
+    journeyId: string,
+    properties: JsonObject,
+    id?: string,
+  ): Promise<string> {
     const inputId = id ?? randomUUID();
-    await this.append([this.entry(project, { kind: "enter", id: inputId, userId, journeyId, properties }, this.clock.now())]);
+    await this.append([
+      this.entry(project, { kind: "enter", id: inputId, userId, journeyId, properties }, this.clock.now()),
+    ]);
     return inputId;
   }
 

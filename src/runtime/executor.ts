@@ -151,8 +151,10 @@ export class Executor {
     if (entries.length === 0 && due.length === 0) return false;
 
     const pending: Pending[] = [];
-    for (const timer of due) pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
-    for (const entry of entries) pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
+    for (const timer of due)
+      pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
+    for (const entry of entries)
+      pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
 
     await this.loadUsers(pending);
@@ -211,7 +213,8 @@ export class Executor {
     for (const change of changes) {
       deliveries += change.deliveries.length;
       if (change.emitted.length > 0) emitted = true;
-      for (const timer of change.timersSet) timers.scheduled({ ...timer, project: change.project, partition });
+      for (const timer of change.timersSet)
+        timers.scheduled({ ...timer, project: change.project, partition });
     }
     this.evict();
     this.release(partition);
@@ -248,7 +251,10 @@ export class Executor {
     for (const [project, users] of missing) {
       const loaded = await this.options.store.loadUsers(project, [...users]);
       for (const userId of users) {
-        this.cache.set(`${project}\u001f${userId}`, loaded.get(userId) ?? { profile: undefined, instances: [] });
+        this.cache.set(
+          `${project}\u001f${userId}`,
+          loaded.get(userId) ?? { profile: undefined, instances: [] },
+        );
       }
     }
   }
@@ -276,5 +282,12 @@ export class Executor {
 }
 
 function timerInput(timer: StoredTimer): TimerInput {
-  return { kind: "timer", userId: timer.userId, journeyId: timer.journeyId, key: timer.key, timerId: timer.id, due: timer.due };
+  return {
+    kind: "timer",
+    userId: timer.userId,
+    journeyId: timer.journeyId,
+    key: timer.key,
+    timerId: timer.id,
+    due: timer.due,
+  };
 }

@@ -4,7 +4,13 @@ import type { JourneyDefinition, SegmentDefinition, TemplateDefinition } from ".
 import { parseJourney } from "../core/schema.js";
 import { validateJourney } from "../core/validate.js";
 import type { Log, LogEntry, NodeStats, Store } from "../store/types.js";
-import { DOC, type JourneyRecord, type JourneyVersionRecord, type ProjectCatalogs, versionDocId } from "./catalogs.js";
+import {
+  DOC,
+  type JourneyRecord,
+  type JourneyVersionRecord,
+  type ProjectCatalogs,
+  versionDocId,
+} from "./catalogs.js";
 import type { Clock } from "./clock.js";
 import { ConflictError, InvalidError, NotFoundError, RequestError } from "./errors.js";
 
@@ -51,7 +57,14 @@ export class JourneyService {
     const existing = await this.options.store.getDocument(project, DOC.journey, draft.id);
     if (existing) throw new ConflictError(`journey ${draft.id} already exists`);
     const now = this.options.clock.now();
-    const record: JourneyRecord = { id: draft.id, draft, status: "draft", version: 0, createdAt: now, updatedAt: now };
+    const record: JourneyRecord = {
+      id: draft.id,
+      draft,
+      status: "draft",
+      version: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.save(project, record);
     return record;
   }
@@ -102,11 +115,17 @@ export class JourneyService {
     const record = await this.get(project, id);
     if (record.status === "archived") throw new ConflictError(`journey ${id} is archived`);
     const issues = await this.check(project, record.draft);
-    if (issues.length > 0) throw new InvalidError(`journey ${id} is not valid: ${issues.length} problem(s)`, issues);
+    if (issues.length > 0)
+      throw new InvalidError(`journey ${id} is not valid: ${issues.length} problem(s)`, issues);
     const now = this.options.clock.now();
     const version = record.version + 1;
     const versionRecord: JourneyVersionRecord = { id, version, definition: record.draft, publishedAt: now };
-    await this.options.store.putDocument(project, DOC.version, versionDocId(id, version), versionRecord as never);
+    await this.options.store.putDocument(
+      project,
+      DOC.version,
+      versionDocId(id, version),
+      versionRecord as never,
+    );
     const published: JourneyRecord = {
       ...record,
       version,
@@ -132,12 +151,16 @@ export class JourneyService {
     return this.setStatus(project, id, "archived", ["draft", "active", "paused", "archived"]);
   }
 
-  async stats(project: string, id: string): Promise<{ journey: string; version: number; status: string; nodes: NodeStats[] }> {
+  async stats(
+    project: string,
+    id: string,
+  ): Promise<{ journey: string; version: number; status: string; nodes: NodeStats[] }> {
     const record = await this.get(project, id);
     const nodes = await this.options.store.nodeStats(project, id);
     const known = new Set(nodes.map((n) => n.node));
     for (const node of Object.keys(record.draft.nodes)) {
-      if (!known.has(node)) nodes.push({ node, entered: 0, waiting: 0, exited: 0, converted: 0, sent: 0, failed: 0 });
+      if (!known.has(node))
+        nodes.push({ node, entered: 0, waiting: 0, exited: 0, converted: 0, sent: 0, failed: 0 });
     }
     return { journey: id, version: record.version, status: record.status, nodes };
   }
@@ -150,7 +173,11 @@ export class JourneyService {
   ): Promise<JourneyRecord> {
     const record = await this.get(project, id);
     if (!from.includes(record.status)) {
-      throw new RequestError(409, "INVALID_STATE", `journey ${id} is ${record.status}; cannot become ${status}`);
+      throw new RequestError(
+        409,
+        "INVALID_STATE",
+        `journey ${id} is ${record.status}; cannot become ${status}`,
+      );
     }
     if (record.status === status) return record;
     const updated: JourneyRecord = { ...record, status, updatedAt: this.options.clock.now() };
@@ -209,7 +236,9 @@ function parseDraft(body: unknown, id?: string): JourneyDefinition {
   const parsed = parseJourney(body);
   if (!parsed.ok) throw new InvalidError("invalid journey definition", parsed.issues);
   if (id !== undefined && parsed.journey.id !== id) {
-    throw new InvalidError("journey id does not match the URL", [{ path: "id", message: `expected "${id}"` }]);
+    throw new InvalidError("journey id does not match the URL", [
+      { path: "id", message: `expected "${id}"` },
+    ]);
   }
   return parsed.journey;
 }

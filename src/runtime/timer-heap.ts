@@ -36,7 +36,8 @@ export class TimerHeap {
         const left = 2 * i + 1;
         if (left >= n) break;
         const right = left + 1;
-        const child = right < n && (items[right] as StoredTimer).due < (items[left] as StoredTimer).due ? right : left;
+        const child =
+          right < n && (items[right] as StoredTimer).due < (items[left] as StoredTimer).due ? right : left;
         if ((items[child] as StoredTimer).due >= last.due) break;
         items[i] = items[child] as StoredTimer;
         i = child;

@@ -15,7 +15,14 @@ export const DeliveryQuery = z.strictObject({
 export function deliveryRoutes(app: FastifyInstance, engine: Engine): void {
   app.get("/v1/deliveries", async (request) => {
     const query = parseRequest(DeliveryQuery, request.query, "query");
-    const deliveries = await engine.store.listDeliveries({ project: request.project, ...query, limit: query.limit ?? 100 });
-    return { deliveries, next: deliveries.length === (query.limit ?? 100) ? deliveries.at(-1)?.id : undefined };
+    const deliveries = await engine.store.listDeliveries({
+      project: request.project,
+      ...query,
+      limit: query.limit ?? 100,
+    });
+    return {
+      deliveries,
+      next: deliveries.length === (query.limit ?? 100) ? deliveries.at(-1)?.id : undefined,
+    };
   });
 }

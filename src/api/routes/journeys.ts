@@ -22,7 +22,9 @@ export function journeyRoutes(app: FastifyInstance, engine: Engine): void {
 
   app.get("/v1/journeys/:id", async (request) => journeys.get(request.project, idParam(request.params)));
 
-  app.put("/v1/journeys/:id", async (request) => journeys.putDraft(request.project, idParam(request.params), request.body));
+  app.put("/v1/journeys/:id", async (request) =>
+    journeys.putDraft(request.project, idParam(request.params), request.body),
+  );
 
   app.delete("/v1/journeys/:id", async (request, reply) => {
     await journeys.delete(request.project, idParam(request.params));
@@ -31,7 +33,8 @@ export function journeyRoutes(app: FastifyInstance, engine: Engine): void {
 
   app.get("/v1/journeys/:id/versions/:version", async (request) => {
     const version = Number((request.params as { version: string }).version);
-    if (!Number.isInteger(version) || version < 1) throw new InvalidError("invalid version", [{ path: "params.version", message: "a positive integer" }]);
+    if (!Number.isInteger(version) || version < 1)
+      throw new InvalidError("invalid version", [{ path: "params.version", message: "a positive integer" }]);
     return journeys.version(request.project, idParam(request.params), version);
   });
 
@@ -40,11 +43,21 @@ export function journeyRoutes(app: FastifyInstance, engine: Engine): void {
     return { valid: issues.length === 0, errors: issues };
   });
 
-  app.post("/v1/journeys/:id/publish", async (request) => journeys.publish(request.project, idParam(request.params)));
-  app.post("/v1/journeys/:id/pause", async (request) => journeys.pause(request.project, idParam(request.params)));
-  app.post("/v1/journeys/:id/resume", async (request) => journeys.resume(request.project, idParam(request.params)));
-  app.post("/v1/journeys/:id/archive", async (request) => journeys.archive(request.project, idParam(request.params)));
-  app.get("/v1/journeys/:id/stats", async (request) => journeys.stats(request.project, idParam(request.params)));
+  app.post("/v1/journeys/:id/publish", async (request) =>
+    journeys.publish(request.project, idParam(request.params)),
+  );
+  app.post("/v1/journeys/:id/pause", async (request) =>
+    journeys.pause(request.project, idParam(request.params)),
+  );
+  app.post("/v1/journeys/:id/resume", async (request) =>
+    journeys.resume(request.project, idParam(request.params)),
+  );
+  app.post("/v1/journeys/:id/archive", async (request) =>
+    journeys.archive(request.project, idParam(request.params)),
+  );
+  app.get("/v1/journeys/:id/stats", async (request) =>
+    journeys.stats(request.project, idParam(request.params)),
+  );
 
   app.post("/v1/journeys/:id/enter", async (request, reply) => {
     const id = idParam(request.params);
@@ -57,21 +70,34 @@ export function journeyRoutes(app: FastifyInstance, engine: Engine): void {
   app.post("/v1/journeys/:id/simulate", async (request) => {
     const id = idParam(request.params);
     const body = parseRequest(SimulateBody, request.body, "simulation");
-    const definition = (body.definition ?? (await journeys.get(request.project, id)).draft) as JourneyDefinition;
+    const definition = (body.definition ??
+      (await journeys.get(request.project, id)).draft) as JourneyDefinition;
     const issues = await journeys.check(request.project, definition);
     if (issues.length > 0) throw new InvalidError("journey is not valid", issues);
     const start = engine.clock.now();
     const script = parseSimulationScript(body.events, start);
     if (script.issues.length > 0) {
-      throw new InvalidError("invalid simulation events", script.issues.map((i) => ({ ...i, path: `events${i.path}` })));
+      throw new InvalidError(
+        "invalid simulation events",
+        script.issues.map((i) => ({ ...i, path: `events${i.path}` })),
+      );
     }
     const source = await engine.catalogs.source(request.project);
     const { catalog } = buildCatalog(
       { ...source, journeys: [{ definition, version: 0, status: "active" }] },
       createTemplateEngine(),
     );
-    const until = typeof body.until === "number" ? body.until : typeof body.until === "string" ? Date.parse(body.until) : undefined;
-    const result = simulate(catalog, script.steps, until !== undefined && !Number.isNaN(until) ? { until } : {});
+    const until =
+      typeof body.until === "number"
+        ? body.until
+        : typeof body.until === "string"
+          ? Date.parse(body.until)
+          : undefined;
+    const result = simulate(
+      catalog,
+      script.steps,
+      until !== undefined && !Number.isNaN(until) ? { until } : {},
+    );
     return {
       nodes: result.nodeCounts[definition.id] ?? {},
       users: result.users.map((user) => ({

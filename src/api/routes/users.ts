@@ -55,6 +55,15 @@ async function view(engine: Engine, project: string, userId: string) {
       })),
     history: instances
       .filter((i) => i.status === "exited")
-      .map((i) => ({ journeyId: i.journeyId, version: i.version, node: i.node, key: i.key, enteredAt: i.enteredAt, exitedAt: i.exitedAt, exitReason: i.exitReason, converted: i.converted })),
+      .map((i) => ({
+        journeyId: i.journeyId,
+        version: i.version,
+        node: i.node,
+        key: i.key,
+        enteredAt: i.enteredAt,
+        exitedAt: i.exitedAt,
+        exitReason: i.exitReason,
+        converted: i.converted,
+      })),
   };
 }

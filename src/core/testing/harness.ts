@@ -8,7 +8,10 @@ import { createTemplateEngine } from "../template.js";
 
 /** Builds a catalog for tests; throws on compile issues so a broken fixture is obvious. */
 export function catalogOf(
-  journeys: readonly (JourneyDefinition | { definition: JourneyDefinition; version?: number; status?: JourneyStatus })[],
+  journeys: readonly (
+    | JourneyDefinition
+    | { definition: JourneyDefinition; version?: number; status?: JourneyStatus }
+  )[],
   extra: { segments?: SegmentDefinition[]; templates?: TemplateDefinition[] } = {},
 ): Catalog {
   const { catalog, issues } = buildCatalog(
@@ -48,7 +51,12 @@ export class UserDriver {
   ) {}
 
   apply(input: Input): Effect[] {
-    const context: AdvanceContext = { now: this.now, catalog: this.catalog, profile: this.profile, instances: this.instances };
+    const context: AdvanceContext = {
+      now: this.now,
+      catalog: this.catalog,
+      profile: this.profile,
+      instances: this.instances,
+    };
     const result = advance(context, input);
     this.profile = result.profile;
     this.instances = result.instances;
@@ -64,7 +72,14 @@ export class UserDriver {
   }
 
   event(name: string, properties: JsonObject = {}, id?: string): Effect[] {
-    return this.apply({ kind: "event", id: id ?? `e${++this.seq}`, userId: this.userId, name, properties, timestamp: this.now });
+    return this.apply({
+      kind: "event",
+      id: id ?? `e${++this.seq}`,
+      userId: this.userId,
+      name,
+      properties,
+      timestamp: this.now,
+    });
   }
 
   identify(change: Omit<Extract<Input, { kind: "profile" }>, "kind" | "id" | "userId">): Effect[] {
@@ -92,7 +107,14 @@ export class UserDriver {
       if (!next) break;
       this.now = next.due;
       this.timers.delete(next.id);
-      this.apply({ kind: "timer", userId: this.userId, journeyId: next.journeyId, key: next.key, timerId: next.id, due: next.due });
+      this.apply({
+        kind: "timer",
+        userId: this.userId,
+        journeyId: next.journeyId,
+        key: next.key,
+        timerId: next.id,
+        due: next.due,
+      });
     }
     this.now = until;
   }
