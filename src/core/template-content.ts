@@ -63,7 +63,11 @@ type Piece =
   | { readonly kind: "object"; readonly keys: readonly string[]; readonly values: readonly Piece[] }
   | { readonly kind: "array"; readonly items: readonly Piece[] };
 
-/** What rendering produced: the content, the variables that were missing, and fields that failed. */
+/**
+ * What rendering produced: the content, the variables that were missing, and fields that failed.
+ * The top-level object is new on every render; nested parts without Liquid are shared between
+ * renders and frozen.
+ */
 export interface RenderedContent {
   content: JsonObject;
   /** Undefined variables not protected by `default` or a condition, e.g. `user.firstName`. */
