@@ -811,3 +811,23 @@ describe("advance: goal and exit on the same event", () => {
     assert.ok(instance?.converted);
   });
 });
+
+describe("advance: daily loops", () => {
+  it("a loop gated by a local time sends once per day, not in a spin", () => {
+    const daily: JourneyDefinition = {
+      id: "daily",
+      entry: { event: "go" },
+      start: "a",
+      nodes: {
+        a: { edges: [{ to: "b", when: { at: { localTime: "09:00" } } }] },
+        b: { actions: [{ send: { channel: "sms", content: { text: "morning" } } }], edges: [{ to: "a" }] },
+      },
+    };
+    const user = new UserDriver(catalogOf([daily]), "u1", Date.UTC(2026, 0, 5, 20, 0));
+    user.identify({ channels: { sms: { address: "+15550001111" } } });
+    user.event("go");
+    user.advanceBy(3 * DAY);
+    assert.equal(user.sent().length, 3);
+    assert.equal(user.instance("daily")?.status, "active");
+  });
+});

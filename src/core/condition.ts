@@ -110,7 +110,8 @@ export function compileCondition(
     const spec = condition.at;
     if ("localTime" in spec) {
       const seconds = parseLocalTime(spec.localTime) ?? 0;
-      const moment = (ctx: EvalContext) => nextLocalTime(ctx.instance.nodeAt, seconds, ctx.zone);
+      // Strictly after arrival: a daily loop that re-arrives at 09:00:00.000 waits for tomorrow's 09:00.
+      const moment = (ctx: EvalContext) => nextLocalTime(ctx.instance.nodeAt + 1, seconds, ctx.zone);
       return {
         label: `at ${spec.localTime} local time`,
         holds: (ctx) => ctx.now >= moment(ctx),
