@@ -69,6 +69,8 @@ async function main(): Promise<number> {
   let failed = 0;
   for (const scenario of selected) {
     const started = new Date();
+    // Taken before each scenario: the load average then shows whether something else was running.
+    const machine = provenance();
     const scratch = scratchDir(scenario.name);
     const context: ScenarioContext = {
       options,
@@ -81,7 +83,7 @@ async function main(): Promise<number> {
       const result = await scenario.run(context);
       earlier.set(scenario.name, result);
       for (const table of result.tables) process.stdout.write(`${renderTable(table)}\n\n`);
-      const file = await writeResult(result, where, started);
+      const file = await writeResult(result, machine, started);
       const seconds = ((Date.now() - started.getTime()) / 1000).toFixed(0);
       process.stderr.write(
         `[${scenario.name}] done in ${seconds} s -> ${path.relative(process.cwd(), file)}\n\n`,

@@ -9,6 +9,8 @@ export interface Provenance {
     totalMemoryBytes: number;
     node: string;
     os: string;
+    /** 1, 5 and 15 minute load averages when the run started: other work on the machine skews figures. */
+    loadAverage: number[];
   };
   git: { commit: string; dirty: boolean };
 }
@@ -23,6 +25,7 @@ export function provenance(): Provenance {
       totalMemoryBytes: os.totalmem(),
       node: process.version,
       os: `${os.type()} ${os.release()} ${os.arch()}`,
+      loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
     },
     git: gitState(),
   };

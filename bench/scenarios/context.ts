@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { JourneyDefinition } from "../../src/core/model.js";
 import type { ScenarioResult } from "../lib/results.js";
-import type { Progress, ServerConfig, SetupResult } from "../server/protocol.js";
+import type { Notice, Progress, ServerConfig, SetupResult } from "../server/protocol.js";
 import { ServerProcess } from "../server/server-process.js";
 import type { Workload } from "../workload.js";
 
@@ -51,6 +51,7 @@ export function startServer(
   file: string,
   overrides: Partial<ServerConfig> & Pick<ServerConfig, "workload">,
   profile = false,
+  onNotice?: (notice: Notice) => void,
 ): Promise<ServerProcess> {
   const config: ServerConfig = {
     dbPath: path.join(context.dir, file),
@@ -59,10 +60,14 @@ export function startServer(
     apiKey: API_KEY,
     ...overrides,
   };
-  return ServerProcess.start(config, {
-    cpuProfileDir: profile ? context.options.profileDir : undefined,
-    onError: (message) => context.log(`  server error: ${message.split("\n").slice(0, 3).join(" | ")}`),
-  });
+  return ServerProcess.start(
+    config,
+    {
+      cpuProfileDir: profile ? context.options.profileDir : undefined,
+      onError: (message) => context.log(`  server error: ${message.split("\n").slice(0, 3).join(" | ")}`),
+    },
+    onNotice,
+  );
 }
 
 /** Publishes the workload's journeys (plus `extra`) and fails loudly when none could be published. */

@@ -220,7 +220,8 @@ async function inProcessPhase(server: ServerProcess, s: Sizes): Promise<PhaseFig
         events: 1e12,
         durationMs: (s.warmupS + s.windowS) * 1000 + 500,
         batch: s.batch,
-        concurrency: 4,
+        // As many batches in flight as the HTTP clients have, so the executor sees the same backlog.
+        concurrency: s.clients,
         maxLag: s.maxLag,
         stream: 5000,
       },

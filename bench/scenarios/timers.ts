@@ -1,9 +1,220 @@
-import type { Scenario } from "./context.js";
+import type { JourneyDefinition } from "../../src/core/model.js";
+import { sleep } from "../lib/clock.js";
+import type { LatencySummary } from "../lib/latency-histogram.js";
+import type { ScenarioResult } from "../lib/results.js";
+import { bytes, ms, num, type Table } from "../lib/table.js";
+import type { LatencyReport, Progress, StorageReport } from "../server/protocol.js";
+import type { ServerProcess } from "../server/server-process.js";
+import { ProgressMonitor, publish, type Scenario, type ScenarioContext, startServer } from "./context.js";
+
+/** A wait nobody sees end during the run: each entry leaves one pending timer. */
+export const WAIT_LONG: JourneyDefinition = {
+  id: "bench-wait-long",
+  name: "Benchmark: long wait",
+  entry: { event: "bench_wait_long", key: "properties.k", reentry: "never" },
+  start: "wait",
+  nodes: { wait: { edges: [{ to: "done", when: { after: "30d" } }] }, done: {} },
+};
+
+/**
+ * A wait until a moment held in the profile (`fireAt`, epoch ms): the firing test sets those
+ * moments at exactly the firing rate, whatever the speed at which the waits were scheduled.
+ */
+export const WAIT_AT: JourneyDefinition = {
+  id: "bench-wait-at",
+  name: "Benchmark: wait until fireAt",
+  entry: { event: "bench_wait_at", reentry: "never" },
+  start: "wait",
+  nodes: { wait: { edges: [{ to: "done", when: { at: { attribute: "fireAt" } } }] }, done: {} },
+};
+
+export interface TimerSizes {
+  /** Pending-timer counts measured in turn (cumulative). */
+  targets: number[];
+  /** Users the waits are spread over (a user waits once per key). */
+  users: number;
+  fireRate: number;
+  fireS: number;
+}
+
+export function timerSizes(context: ScenarioContext): TimerSizes {
+  const { quick, users } = context.options;
+  const targets = quick ? [50_000] : [1_000_000, 10_000_000];
+  return {
+    targets,
+    users: Math.min(users ?? (quick ? 50_000 : 1_000_000), targets[0] as number),
+    fireRate: 10_000,
+    fireS: quick ? 3 : 30,
+  };
+}
+
+/** Figures at one pending-timer count. */
+export interface ScheduleFigures {
+  pending: number;
+  scheduled: number;
+  /** Waits scheduled per second, from the first ingest to the last timer committed. */
+  perS: number;
+  rssBytes: number;
+  /** RSS growth since before the first wait, per pending timer (after a full GC). */
+  rssPerTimer: number;
+  /** Growth of the database file (log, event ids, profiles, instances, timers) per timer. */
+  diskPerTimer: number;
+  /** The timers table and its due index alone, per timer (SQLite dbstat). */
+  timerRowsPerTimer: number;
+}
+
+export interface FireFigures {
+  count: number;
+  rate: number;
+  /** Seconds between the end of scheduling the fire set and its first due time (negative: late). */
+  slackS: number;
+  /** Observed firing rate: timers committed over the span between the first and the last. */
+  observedPerS: number;
+  /** Due to the timer service handing the timer to the executor. */
+  handed: LatencySummary;
+  /** Due to the transition committed: the lateness a user sees. */
+  committed: LatencySummary;
+  peakRssBytes: number;
+}
+
+export interface TimerFigures {
+  sizes: TimerSizes;
+  schedule: ScheduleFigures[];
+  fire: FireFigures;
+}
 
 export const timers: Scenario = {
   name: "timers",
-  summary: "todo",
-  async run() {
-    throw new Error("not written yet");
+  summary: "schedule N waits through the engine: rate, RSS and disk per pending timer; lateness firing 10k/s",
+  async run(context) {
+    const figures = await measureJourneysTimers(context);
+    return {
+      scenario: "timers",
+      mode: context.options.quick ? "quick" : "full",
+      parameters: { ...figures.sizes },
+      tables: [timerTable(figures)],
+      figures: { ...figures },
+    } satisfies ScenarioResult;
   },
 };
+
+export function timerTable(figures: TimerFigures): Table {
+  const { fire, sizes } = figures;
+  return {
+    title: `timers: waits entered by events (one per user and key over ${num(sizes.users)} users), SQLite`,
+    columns: ["pending", "schedule/s", "RSS", "RSS/timer", "disk/timer", "timer rows/timer"],
+    rows: figures.schedule.map((s) => [
+      num(s.pending),
+      num(s.perS),
+      bytes(s.rssBytes),
+      bytes(s.rssPerTimer),
+      bytes(s.diskPerTimer),
+      bytes(s.timerRowsPerTimer),
+    ]),
+    notes: [
+      `firing ${num(fire.count)} timers due at ${num(fire.rate)}/s (observed ${num(fire.observedPerS)}/s) with the above pending` +
+        (fire.slackS < 0
+          ? ` (scheduling them ended ${(-fire.slackS).toFixed(1)} s after the first was due)`
+          : ""),
+      `  lateness to transition committed: p50 ${ms(fire.committed.p50)} ms, p99 ${ms(fire.committed.p99)} ms, max ${ms(fire.committed.max)} ms`,
+      `  lateness to handed to the executor: p50 ${ms(fire.handed.p50)} ms, p99 ${ms(fire.handed.p99)} ms, max ${ms(fire.handed.max)} ms`,
+      "disk/timer = database growth per wait (log entry, event id, profile, instance, timer); timer rows = timers table + due index",
+    ],
+  };
+}
+
+/** Runs the Journeys side of the timer measurements (shared with the BullMQ comparison). */
+export async function measureJourneysTimers(context: ScenarioContext): Promise<TimerFigures> {
+  const sizes = timerSizes(context);
+  const server = await startServer(context, "timers.db", {
+    workload: { users: sizes.users, seed: context.options.seed },
+  });
+  try {
+    await publish(context, server, undefined, [WAIT_LONG, WAIT_AT]);
+    const base = await server.request<Progress>({ cmd: "gc" });
+    const baseStorage = await server.request<StorageReport>({ cmd: "storage" });
+    const schedule: ScheduleFigures[] = [];
+    let scheduled = 0;
+    for (const target of sizes.targets) {
+      const count = target - scheduled;
+      context.log(`  scheduling ${num(count)} waits (to ${num(target)} pending)...`);
+      const elapsedMs = await scheduleWaits(server, "bench_wait_long", scheduled, count, sizes.users);
+      scheduled = target;
+      const after = await server.request<Progress>({ cmd: "gc" });
+      const storage = await server.request<StorageReport>({ cmd: "storage" });
+      const timerRows = (storage.objects.timers ?? 0) + (storage.objects.timers_due ?? 0);
+      schedule.push({
+        pending: storage.timers,
+        scheduled: target,
+        perS: count / (elapsedMs / 1000),
+        rssBytes: after.rssBytes,
+        rssPerTimer: (after.rssBytes - base.rssBytes) / target,
+        diskPerTimer: (storage.fileBytes - baseStorage.fileBytes) / target,
+        timerRowsPerTimer: timerRows / Math.max(1, storage.timers),
+      });
+      context.log(`  ${num(target)} pending: ${num(count / (elapsedMs / 1000))} waits/s`);
+    }
+    // Two inputs per fire-set wait (profile + entry); leave room for them to be committed before the first is due.
+    const slowest = Math.min(...schedule.map((s) => s.perS));
+    const leadS = Math.max(3, (1.5 * 2 * sizes.fireRate * sizes.fireS) / slowest);
+    context.log(
+      `  firing: ${num(sizes.fireRate * sizes.fireS)} waits due at ${num(sizes.fireRate)}/s, from ${leadS.toFixed(1)} s on`,
+    );
+    const fire = await fireAtRate(server, sizes, leadS);
+    return { sizes, schedule, fire };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Ingests `count` wait entries as fast as the executor takes them; returns ms until all are committed. */
+async function scheduleWaits(
+  server: ServerProcess,
+  event: string,
+  first: number,
+  count: number,
+  users: number,
+): Promise<number> {
+  const result = await server.request<{ elapsedMs: number }>({
+    cmd: "waits",
+    options: { event, first, count, users, batch: 5000, concurrency: 4, maxLag: 200_000, rate: 0 },
+  });
+  const drain = await server.request<{ elapsedMs: number }>({ cmd: "drain", timeoutMs: 1_800_000 });
+  return result.elapsedMs + drain.elapsedMs;
+}
+
+async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: number): Promise<FireFigures> {
+  const count = sizes.fireRate * sizes.fireS;
+  const monitor = new ProgressMonitor(server, 250);
+  const before = await monitor.start();
+  const startAt = Date.now() + leadS * 1000;
+  await server.request({ cmd: "record", on: true });
+  try {
+    await server.request({
+      cmd: "timed-waits",
+      options: { event: "bench_wait_at", count, startAt, rate: sizes.fireRate, batch: 2000 },
+    });
+    await server.request({ cmd: "drain", timeoutMs: 600_000 });
+    const slackS = (startAt - Date.now()) / 1000;
+    const deadline = startAt + sizes.fireS * 1000 + 120_000;
+    while (Date.now() < deadline) {
+      const progress = await monitor.sample();
+      if (progress.timersFired - before.timersFired >= count) break;
+      await sleep(250);
+    }
+    const report = await server.request<LatencyReport>({ cmd: "latency", reset: true });
+    const span = (report.timerWindow.last - report.timerWindow.first) / 1000;
+    return {
+      count,
+      rate: sizes.fireRate,
+      slackS,
+      observedPerS: span > 0 ? report.timerWindow.count / span : 0,
+      handed: report.timerFired,
+      committed: report.timerCommitted,
+      peakRssBytes: monitor.peakRss,
+    };
+  } finally {
+    monitor.stop();
+    await server.request({ cmd: "record", on: false });
+  }
+}

@@ -9,7 +9,14 @@ import { openSqlite } from "../../src/store/sqlite/open.js";
 import type { CommitBatch } from "../../src/store/types.js";
 import { monotonicMs, sleep } from "../lib/clock.js";
 import { Workload } from "../workload.js";
-import { appendedTotal, consumedTotal, driveWorkload, scheduleWaits, seedUsers } from "./in-process-load.js";
+import {
+  appendedTotal,
+  consumedTotal,
+  driveWorkload,
+  scheduleTimedWaits,
+  scheduleWaits,
+  seedUsers,
+} from "./in-process-load.js";
 import type {
   Command,
   Notice,
@@ -66,7 +73,7 @@ const engine = new Engine({
 await engine.start();
 timings.engineStarted = monotonicMs();
 const app = await buildServer({ engine, keys, logger: false });
-await app.listen({ port: 0, host: "127.0.0.1" });
+await app.listen({ port: config.port ?? 0, host: "127.0.0.1" });
 timings.listening = monotonicMs();
 const address = app.server.address();
 const port = typeof address === "object" && address ? address.port : 0;
@@ -168,13 +175,15 @@ async function handle(command: Command): Promise<unknown> {
       return driveWorkload(engine, config.project, theWorkload(), command.options);
     case "waits":
       return scheduleWaits(engine, config.project, (i) => theWorkload().userId(i), command.options);
+    case "timed-waits":
+      return scheduleTimedWaits(engine, config.project, command.options);
     case "latency": {
       const report = recorder.report();
       if (command.reset) recorder.reset();
       return report;
     }
     case "record":
-      if (command.on) recorder.start();
+      if (command.on) recorder.start(command.outboxEvents, command.since);
       else recorder.stop();
       return null;
     case "storage":

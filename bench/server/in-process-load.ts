@@ -2,7 +2,7 @@ import type { Input } from "../../src/core/input.js";
 import type { Engine, IncomingEvent } from "../../src/runtime/engine.js";
 import { monotonicMs, sleep } from "../lib/clock.js";
 import type { Workload } from "../workload.js";
-import type { DriveOptions, WaitsOptions } from "./protocol.js";
+import type { DriveOptions, TimedWaitsOptions, WaitsOptions } from "./protocol.js";
 
 /**
  * Load generated inside the server process and fed to Engine.ingest directly (no HTTP), so the
@@ -123,4 +123,44 @@ export async function seedUsers(
     await engine.submit(project, inputs);
     submitted += inputs.length;
   }
+}
+
+/** Profiles with a `fireAt` attribute and the entry events of a journey waiting until it. */
+export async function scheduleTimedWaits(
+  engine: Engine,
+  project: string,
+  options: TimedWaitsOptions,
+): Promise<{ elapsedMs: number }> {
+  const start = monotonicMs();
+  const maxLag = options.batch * 40;
+  const base = (await appendedTotal(engine)) - consumedTotal(engine);
+  let submitted = 0;
+  for (let i = 0; i < options.count; ) {
+    if (base + submitted - consumedTotal(engine) > maxLag) {
+      await sleep(2);
+      continue;
+    }
+    const inputs: Input[] = [];
+    for (const end = Math.min(options.count, i + options.batch); i < end; i++) {
+      const userId = `fire-${i}`;
+      const fireAt = Math.round(options.startAt + (i * 1000) / options.rate);
+      inputs.push({
+        kind: "profile",
+        id: `fire-profile-${options.startAt}-${i}`,
+        userId,
+        attributes: { fireAt },
+      });
+      inputs.push({
+        kind: "event",
+        id: `fire-event-${options.startAt}-${i}`,
+        userId,
+        name: options.event,
+        properties: {},
+        timestamp: Date.now(),
+      });
+    }
+    await engine.submit(project, inputs);
+    submitted += inputs.length;
+  }
+  return { elapsedMs: monotonicMs() - start };
 }

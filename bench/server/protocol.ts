@@ -18,6 +18,8 @@ export interface ServerConfig {
   batchSize?: number;
   timerHorizonMs?: number;
   synchronous?: "normal" | "full";
+  /** HTTP port (default: any free port). */
+  port?: number;
   /** Write a CPU profile to this directory when the child exits (node --cpu-prof). */
   cpuProfileDir?: string;
 }
@@ -90,6 +92,18 @@ export interface WaitsOptions {
   rate: number;
 }
 
+/** Waits due at set moments: user `fire-<i>` gets `fireAt = startAt + i / rate` and an entry event. */
+export interface TimedWaitsOptions {
+  /** The entry event of a journey waiting `{ at: { attribute: "fireAt" } }`. */
+  event: string;
+  count: number;
+  /** Epoch ms of the first due time. */
+  startAt: number;
+  /** Due times per second. */
+  rate: number;
+  batch: number;
+}
+
 export type Command =
   | {
       cmd: "setup";
@@ -102,8 +116,9 @@ export type Command =
   | { cmd: "drain"; timeoutMs: number }
   | { cmd: "drive"; options: DriveOptions }
   | { cmd: "waits"; options: WaitsOptions }
+  | { cmd: "timed-waits"; options: TimedWaitsOptions }
   | { cmd: "latency"; reset: boolean }
-  | { cmd: "record"; on: boolean }
+  | { cmd: "record"; on: boolean; outboxEvents?: string[]; since?: number }
   | { cmd: "storage" }
   | { cmd: "gc" }
   | { cmd: "shutdown" };

@@ -27,8 +27,16 @@ export class Recorder {
 
   constructor(private readonly onFirstTimer: (at: number) => void) {}
 
-  start(): void {
+  /** Event names whose deliveries count for the outbox latency (all when empty). */
+  private outboxEvents = new Set<string>();
+
+  /** Inputs stamped before this monotonic time are not recorded (sent during warm-up). */
+  private since = 0;
+
+  start(outboxEvents: readonly string[] = [], since = 0): void {
     this.reset();
+    this.outboxEvents = new Set(outboxEvents);
+    this.since = since;
     this.recording = true;
   }
 
@@ -80,9 +88,11 @@ export class Recorder {
       const input = entry.input;
       if (input.kind !== "event") continue;
       const intended = input.properties._t;
-      if (typeof intended !== "number") continue;
+      if (typeof intended !== "number" || intended < this.since) continue;
       this.committed.recordMs(now - intended);
-      if (this.delivered.has(input.userId)) this.outbox.recordMs(now - intended);
+      if (!this.delivered.has(input.userId)) continue;
+      if (this.outboxEvents.size === 0 || this.outboxEvents.has(input.name))
+        this.outbox.recordMs(now - intended);
     }
     this.delivered.clear();
   }
