@@ -2,12 +2,14 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import type { Engine } from "../runtime/engine.js";
 import { RequestError } from "../runtime/errors.js";
 import type { ApiKeys } from "./auth.js";
+import { callbackRoutes } from "./routes/callbacks.js";
 import { deliveryRoutes } from "./routes/deliveries.js";
 import { documentRoutes } from "./routes/documents.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { journeyRoutes } from "./routes/journeys.js";
 import { openApiRoutes } from "./routes/openapi.js";
+import { providerRoutes } from "./routes/providers.js";
 import { userRoutes } from "./routes/users.js";
 
 export interface ServerOptions {
@@ -86,6 +88,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     journeyRoutes(v1, engine);
     documentRoutes(v1, engine);
     deliveryRoutes(v1, engine);
+    providerRoutes(v1, engine);
+    if (engine.signer) callbackRoutes(v1, engine, engine.signer, engine.publicUrl);
   });
   for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope));
   return app;

@@ -121,6 +121,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     partitions,
     project: setting("project"),
     logLevel: setting("log-level"),
+    ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
     ...(process.env.JOURNEYS_API_KEY ? { apiKey: process.env.JOURNEYS_API_KEY } : {}),
   };
   const running = await serve(serveOptions, out);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ApiKeys } from "../api/auth.js";
 import { buildServer } from "../api/server.js";
-import { Engine } from "../runtime/engine.js";
+import { Engine, type EngineOptions } from "../runtime/engine.js";
 import { openSqlite } from "../store/sqlite/open.js";
 
 export interface ServeOptions {
@@ -12,6 +12,10 @@ export interface ServeOptions {
   apiKey?: string;
   project: string;
   logLevel: string;
+  /** Base URL the outside world reaches this server at (tracking links, Twilio signatures). */
+  publicUrl?: string;
+  /** Engine settings beyond the flags (tests and embedding: delivery backoff, breaker...). */
+  engine?: Partial<Omit<EngineOptions, "store" | "log">>;
 }
 
 /** The settings of `journeys serve`: each a flag and an environment variable. */
@@ -36,6 +40,12 @@ export const SERVE_SETTINGS = [
     env: "JOURNEYS_LOG_LEVEL",
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
+  },
+  {
+    flag: "public-url",
+    env: "JOURNEYS_PUBLIC_URL",
+    default: "",
+    help: "public base URL (enables open/click tracking)",
   },
 ] as const;
 
@@ -63,6 +73,8 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     store,
     log,
     partitions: options.partitions,
+    ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...options.engine,
     onError: (error, where) => out(`error in ${where}: ${(error as Error).stack ?? String(error)}`),
   });
   await engine.start();

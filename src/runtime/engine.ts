@@ -1,14 +1,20 @@
 import { randomUUID } from "node:crypto";
+import type { ProviderOptions } from "../channels/provider.js";
 import { partitionOf } from "../core/hash.js";
 import type { Input } from "../core/input.js";
 import type { JsonObject } from "../core/model.js";
 import type { ChannelAddress, Instance, JournalLine, Profile } from "../core/state.js";
 import type { Log, LogEntry, Store } from "../store/types.js";
+import { CallbackSigner } from "./callback-signer.js";
 import { ProjectCatalogs } from "./catalogs.js";
+import type { BreakerOptions, BreakerState } from "./circuit-breaker.js";
 import { type Clock, systemClock } from "./clock.js";
+import { Dispatcher, type DispatcherOptions, type DispatchObserver } from "./dispatcher.js";
 import { type BatchReport, Executor } from "./executor.js";
 import { JourneyService } from "./journey-service.js";
+import { ProviderRegistry } from "./provider-registry.js";
 import { TimerService } from "./timer-service.js";
+import { addTracking } from "./tracking.js";
 
 export interface EngineOptions {
   store: Store;
@@ -21,6 +27,17 @@ export interface EngineOptions {
   onBatch?: (batch: BatchReport) => void;
   onError?: (error: unknown, where: string) => void;
   onTimerFired?: (latenessMs: number) => void;
+  /** Public base URL of this server (`https://journeys.example.com`): enables open/click tracking links. */
+  publicUrl?: string;
+  /** Delivery settings; `false` runs without a dispatcher (deliveries stay queued in the outbox). */
+  delivery?:
+    | false
+    | (Partial<Omit<DispatcherOptions, "store" | "clock" | "registry" | "journeyStatus" | "feedback">> & {
+        provider?: Partial<ProviderOptions>;
+        breaker?: BreakerOptions;
+        onBreaker?: (provider: string, state: BreakerState) => void;
+        observer?: DispatchObserver;
+      });
 }
 
 /** An event as the API accepts it. */
@@ -52,6 +69,11 @@ export class Engine {
   readonly timers: TimerService;
   readonly executor: Executor;
   readonly journeys: JourneyService;
+  readonly providers: ProviderRegistry;
+  readonly dispatcher: Dispatcher | undefined;
+  readonly publicUrl: string | undefined;
+  /** Signs callback tokens and tracking links; loaded by start(). */
+  signer: CallbackSigner | undefined;
   private accepting = false;
 
   constructor(options: EngineOptions) {
@@ -59,6 +81,7 @@ export class Engine {
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
     this.partitions = options.partitions ?? 64;
+    this.publicUrl = options.publicUrl?.replace(/\/+$/, "");
     this.catalogs = new ProjectCatalogs(this.store);
     this.timers = new TimerService({
       store: this.store,
@@ -75,9 +98,33 @@ export class Engine {
       partitions: this.partitions,
       batchSize: options.batchSize,
       cacheSize: options.cacheSize,
-      onBatch: options.onBatch,
+      onBatch: (batch) => {
+        if (batch.deliveries > 0) this.dispatcher?.wake();
+        options.onBatch?.(batch);
+      },
       onError: (error, partition) => options.onError?.(error, `partition ${partition}`),
     });
+    const delivery = options.delivery === false ? undefined : (options.delivery ?? {});
+    this.providers = new ProviderRegistry(this.store, {
+      allowPrivateUrls: process.env.JOURNEYS_ALLOW_PRIVATE_URLS === "1",
+      now: () => this.clock.now(),
+      ...delivery?.provider,
+      ...(delivery?.breaker ? { breaker: delivery.breaker } : {}),
+      ...(delivery?.onBreaker ? { onBreaker: delivery.onBreaker } : {}),
+    });
+    this.dispatcher = delivery
+      ? new Dispatcher({
+          ...delivery,
+          store: this.store,
+          clock: this.clock,
+          registry: this.providers,
+          journeyStatus: (project, journeyId) => this.catalogs.peek(project)?.journeys.get(journeyId)?.status,
+          feedback: (project, inputs) => this.submit(project, inputs),
+          preparePayload: (d) =>
+            this.signer && this.publicUrl ? addTracking(d, this.signer, this.publicUrl) : d.payload,
+          onError: delivery.onError ?? ((error) => options.onError?.(error, "dispatcher")),
+        })
+      : undefined;
     this.journeys = new JourneyService({
       store: this.store,
       log: this.log,
@@ -92,8 +139,10 @@ export class Engine {
 
   /** Starts the executor (catching up on the log) and the timer service. */
   async start(): Promise<void> {
+    this.signer = await CallbackSigner.load(this.store);
     await this.executor.start();
     await this.timers.start();
+    this.dispatcher?.start();
     this.accepting = true;
   }
 
@@ -105,7 +154,9 @@ export class Engine {
   async stop(): Promise<void> {
     this.accepting = false;
     this.timers.stop();
+    await this.dispatcher?.stop();
     await this.executor.stop();
+    await this.providers.close();
   }
 
   partitionOf(project: string, userId: string): number {

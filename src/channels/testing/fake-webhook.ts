@@ -14,6 +14,11 @@ export interface WebhookCall {
 export interface FakeWebhookOptions {
   /** When set, calls must carry a valid X-Journeys-Signature. */
   secret?: string;
+  /**
+   * Honour Idempotency-Key as a real idempotent API does: a repeated key gets the first reply
+   * and is not recorded again (counted in `replays`).
+   */
+  idempotent?: boolean;
 }
 
 /**
@@ -22,6 +27,9 @@ export interface FakeWebhookOptions {
  * JSON bodies must parse.
  */
 export class FakeWebhook extends FakeHttpServer<WebhookCall> {
+  /** Requests that repeated an already accepted key (only with `idempotent`). */
+  replays = 0;
+
   constructor(private readonly options: FakeWebhookOptions = {}) {
     super();
   }
@@ -49,6 +57,10 @@ export class FakeWebhook extends FakeHttpServer<WebhookCall> {
     }
     switch (mode.kind) {
       case "ok":
+        if (this.options.idempotent && this.count(key) > 0) {
+          this.replays++;
+          return { status: 200, body: { id: `wh_replay_${key}` } };
+        }
         this.record(key, { method: request.method, path: request.path, headers: request.headers, body });
         return { status: 200, body: { id: `wh_${this.accepted.length}` } };
       case "rateLimited":

@@ -1,0 +1,358 @@
+import type { ProviderMessage, SendOutcome } from "../channels/provider.js";
+import type { Input } from "../core/input.js";
+import type { Channel } from "../core/model.js";
+import type { DeliveryUpdate, Store, StoredDelivery } from "../store/types.js";
+import type { Clock } from "./clock.js";
+import type { ProviderHandle, ProviderRegistry } from "./provider-registry.js";
+
+/** What the dispatcher reports to metrics (implemented by the observability layer). */
+export interface DispatchObserver {
+  attempt(info: {
+    project: string;
+    channel: string;
+    provider: string;
+    outcome: "sent" | "retry" | "permanent" | "dead" | "skipped";
+    latencyMs: number;
+    createdAt: number;
+  }): void;
+}
+
+export interface DispatcherOptions {
+  store: Store;
+  clock: Clock;
+  registry: ProviderRegistry;
+  /** Status of a journey, to skip sends of paused journeys. */
+  journeyStatus: (project: string, journeyId: string) => string | undefined;
+  /** Feeds engagement (`failed`) and unsubscriptions back to the users' partitions. */
+  feedback: (project: string, inputs: Input[]) => Promise<void>;
+  /** Attempts before a delivery is dead (default 8). */
+  maxAttempts?: number;
+  /** First retry delay (default 1 s), doubling per attempt up to maxBackoffMs (default 1 h), with jitter. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Provider calls in flight at once (default 64), and per provider (default 16). */
+  concurrency?: number;
+  perProviderConcurrency?: number;
+  /** Deliveries claimed per query (default 256). */
+  claimLimit?: number;
+  /** A claimed delivery not finished within this is claimed again (default 60 s). */
+  leaseMs?: number;
+  /** Poll interval when idle (default 200 ms); `wake()` dispatches at once. */
+  pollMs?: number;
+  random?: () => number;
+  observer?: DispatchObserver;
+  /** Last touch before a payload leaves (e.g. open/click tracking in email html). */
+  preparePayload?: (delivery: StoredDelivery) => StoredDelivery["payload"];
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Turns the outbox into messages: claims due deliveries, sends them through their provider
+ * (batched where the provider allows), and records each attempt. Retries back off with jitter
+ * and honour Retry-After; permanent errors are not retried; after N attempts a delivery is
+ * dead (the dead-letter queue). A circuit breaker and a token bucket per provider keep an outage
+ * or a rate limit from hammering the provider or blocking other channels: deliveries wait.
+ */
+export class Dispatcher {
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly concurrency: number;
+  private readonly perProvider: number;
+  private readonly claimLimit: number;
+  private readonly leaseMs: number;
+  private readonly random: () => number;
+  private inFlight = 0;
+  private readonly inFlightByProvider = new Map<string, number>();
+  private readonly calls = new Set<Promise<void>>();
+  private poller: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.backoffMs = options.backoffMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 3_600_000;
+    this.concurrency = options.concurrency ?? 64;
+    this.perProvider = options.perProviderConcurrency ?? 16;
+    this.claimLimit = options.claimLimit ?? 256;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.poller = setInterval(() => this.wake(), this.options.pollMs ?? 200);
+    this.poller.unref();
+    this.wake();
+  }
+
+  /** Stops claiming and waits for the calls in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poller) clearInterval(this.poller);
+    await this.ticking;
+    await Promise.allSettled([...this.calls]);
+  }
+
+  /** New deliveries were committed (or a slot freed): dispatch now. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((error) => this.options.onError?.(error))
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async tick(): Promise<void> {
+    const { store, clock } = this.options;
+    while (!this.stopped && this.inFlight < this.concurrency) {
+      const room = Math.min(this.claimLimit, this.concurrency * 8);
+      const claimed = await store.claimDeliveries(clock.now(), room, this.leaseMs);
+      if (claimed.length === 0) return;
+      await this.route(claimed);
+      if (claimed.length < room) return;
+    }
+  }
+
+  /** Groups claimed deliveries by provider and starts their calls; puts back what must wait. */
+  private async route(claimed: readonly StoredDelivery[]): Promise<void> {
+    const now = this.options.clock.now();
+    const updates: DeliveryUpdate[] = [];
+    const groups = new Map<ProviderHandle, StoredDelivery[]>();
+    for (const delivery of claimed) {
+      if (delivery.expiresAt !== undefined && now > delivery.expiresAt) {
+        updates.push({
+          id: delivery.id,
+          status: "skipped",
+          reason: "expired: older than the journey's maxMessageAge",
+          updatedAt: now,
+        });
+        this.observe(delivery, "-", "skipped", 0);
+        continue;
+      }
+      if (this.options.journeyStatus(delivery.project, delivery.journeyId) === "paused") {
+        updates.push({ id: delivery.id, status: "skipped", reason: "journey paused", updatedAt: now });
+        this.observe(delivery, "-", "skipped", 0);
+        continue;
+      }
+      const handle = await this.options.registry.resolve(
+        delivery.project,
+        delivery.channel as Channel,
+        delivery.provider,
+      );
+      if (!handle) {
+        const reason = delivery.provider
+          ? `provider ${delivery.provider} is not configured`
+          : `no provider configured for ${delivery.channel}`;
+        updates.push(this.failedAttempt(delivery, reason, undefined, now));
+        continue;
+      }
+      const list = groups.get(handle);
+      if (list) list.push(delivery);
+      else groups.set(handle, [delivery]);
+    }
+    for (const [handle, deliveries] of groups) {
+      let ready = deliveries;
+      if (!handle.breaker.allow(now)) {
+        const at = handle.breaker.retryAt(now);
+        for (const d of deliveries)
+          updates.push(this.wait(d, at, `circuit open for provider ${handle.id}`, now));
+        continue;
+      }
+      const busy = this.inFlightByProvider.get(handle.key) ?? 0;
+      let slots = Math.max(0, this.perProvider - busy) * handle.provider.maxBatch;
+      if (handle.bucket) slots = handle.bucket.take(Math.min(slots, ready.length), now);
+      if (slots < ready.length) {
+        const later = handle.bucket ? handle.bucket.nextAt(now) : now + 100;
+        for (const d of ready.slice(slots))
+          updates.push(this.wait(d, later, "provider busy or rate limited", now));
+        ready = ready.slice(0, slots);
+      }
+      for (let i = 0; i < ready.length; i += handle.provider.maxBatch) {
+        this.launch(handle, ready.slice(i, i + handle.provider.maxBatch));
+      }
+    }
+    if (updates.length > 0) await this.options.store.updateDeliveries(updates);
+  }
+
+  private launch(handle: ProviderHandle, batch: StoredDelivery[]): void {
+    this.inFlight++;
+    this.inFlightByProvider.set(handle.key, (this.inFlightByProvider.get(handle.key) ?? 0) + 1);
+    const call = this.call(handle, batch)
+      .catch((error) => this.options.onError?.(error))
+      .finally(() => {
+        this.inFlight--;
+        this.inFlightByProvider.set(handle.key, (this.inFlightByProvider.get(handle.key) ?? 1) - 1);
+        this.calls.delete(call);
+        this.wake();
+      });
+    this.calls.add(call);
+  }
+
+  private async call(handle: ProviderHandle, batch: readonly StoredDelivery[]): Promise<void> {
+    const { clock } = this.options;
+    const started = clock.now();
+    const messages: ProviderMessage[] = batch.map((d) => ({
+      idempotencyKey: d.idempotencyKey,
+      userId: d.userId,
+      journeyId: d.journeyId,
+      nodeId: d.nodeId,
+      channel: d.channel as Channel,
+      ...(d.address !== undefined ? { address: d.address } : {}),
+      payload: this.options.preparePayload ? this.options.preparePayload(d) : d.payload,
+    }));
+    let outcomes: SendOutcome[];
+    try {
+      // Providers time out their own calls; this bound only guards against one that never settles.
+      outcomes = await handle.provider.send(messages, AbortSignal.timeout(this.leaseMs / 2));
+    } catch (error) {
+      outcomes = batch.map(() => ({
+        status: "retry",
+        error: `provider call failed: ${(error as Error).message}`,
+      }));
+    }
+    const now = clock.now();
+    const updates: DeliveryUpdate[] = [];
+    const feedback = new Map<string, Input[]>();
+    const add = (project: string, input: Input) => {
+      const list = feedback.get(project);
+      if (list) list.push(input);
+      else feedback.set(project, [input]);
+    };
+    let failed = false;
+    let succeeded = false;
+    batch.forEach((delivery, i) => {
+      const outcome = outcomes[i] ?? { status: "retry" as const, error: "provider returned no outcome" };
+      const attempts = delivery.attempts + 1;
+      switch (outcome.status) {
+        case "sent":
+          succeeded = true;
+          updates.push({
+            id: delivery.id,
+            status: "sent",
+            attempts,
+            lastError: null,
+            reason: null,
+            updatedAt: now,
+            ...(outcome.providerMessageId ? { providerMessageId: outcome.providerMessageId } : {}),
+          });
+          this.observe(delivery, handle.id, "sent", now - started);
+          break;
+        case "retry": {
+          failed = true;
+          const update = this.failedAttempt(delivery, outcome.error, outcome.retryAfterMs, now);
+          updates.push(update);
+          this.observe(delivery, handle.id, update.status === "dead" ? "dead" : "retry", now - started);
+          if (update.status === "dead") add(delivery.project, engagementFailed(delivery));
+          break;
+        }
+        case "permanent":
+          succeeded = true;
+          updates.push({
+            id: delivery.id,
+            status: "failed",
+            attempts,
+            lastError: outcome.error,
+            reason: outcome.error,
+            updatedAt: now,
+          });
+          this.observe(delivery, handle.id, "permanent", now - started);
+          add(delivery.project, engagementFailed(delivery));
+          if (outcome.unsubscribe) add(delivery.project, unsubscribe(delivery, outcome.error));
+          break;
+      }
+    });
+    // A permanent error is the message's fault, not the provider's: it counts as the provider answering.
+    if (failed && !succeeded) handle.breaker.failure(now);
+    else handle.breaker.success();
+    await this.options.store.updateDeliveries(updates);
+    for (const [project, inputs] of feedback) await this.options.feedback(project, inputs);
+  }
+
+  /** An attempt that may be retried: back off (or honour Retry-After), or dead after the last attempt. */
+  private failedAttempt(
+    delivery: StoredDelivery,
+    error: string,
+    retryAfterMs: number | undefined,
+    now: number,
+  ): DeliveryUpdate {
+    const attempts = delivery.attempts + 1;
+    if (attempts >= this.maxAttempts) {
+      return {
+        id: delivery.id,
+        status: "dead",
+        attempts,
+        lastError: error,
+        reason: `gave up after ${attempts} attempts`,
+        updatedAt: now,
+      };
+    }
+    const exponential = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempts - 1));
+    // Full jitter spreads retries of many deliveries that failed together.
+    const jittered = exponential / 2 + this.random() * (exponential / 2);
+    const delay = retryAfterMs !== undefined ? Math.max(retryAfterMs, 0) + this.random() * 100 : jittered;
+    return {
+      id: delivery.id,
+      status: "queued",
+      attempts,
+      nextAttemptAt: now + delay,
+      lastError: error,
+      reason: null,
+      updatedAt: now,
+    };
+  }
+
+  /** Puts a delivery back without spending an attempt (circuit open, rate limited). */
+  private wait(delivery: StoredDelivery, at: number, reason: string, now: number): DeliveryUpdate {
+    return { id: delivery.id, status: "queued", nextAttemptAt: at, reason, updatedAt: now };
+  }
+
+  private observe(
+    delivery: StoredDelivery,
+    provider: string,
+    outcome: "sent" | "retry" | "permanent" | "dead" | "skipped",
+    latencyMs: number,
+  ): void {
+    this.options.observer?.attempt({
+      project: delivery.project,
+      channel: delivery.channel,
+      provider,
+      outcome,
+      latencyMs,
+      createdAt: delivery.createdAt,
+    });
+  }
+}
+
+function engagementFailed(delivery: StoredDelivery): Input {
+  return {
+    kind: "engagement",
+    id: `failed:${delivery.idempotencyKey}`,
+    userId: delivery.userId,
+    journeyId: delivery.journeyId,
+    key: delivery.key,
+    entryId: delivery.entryId,
+    nodeId: delivery.nodeId,
+    status: "failed",
+  };
+}
+
+function unsubscribe(delivery: StoredDelivery, reason: string): Input {
+  return {
+    kind: "profile",
+    id: `unsubscribe:${delivery.idempotencyKey}`,
+    userId: delivery.userId,
+    channels: { [delivery.channel]: { subscribed: false, reason: reason.slice(0, 200) } },
+  };
+}
