@@ -122,6 +122,9 @@ async function runServe(args: readonly string[]): Promise<number> {
     project: setting("project"),
     logLevel: setting("log-level"),
     ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
+    ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
+      ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
+      : {}),
     ...(process.env.JOURNEYS_API_KEY ? { apiKey: process.env.JOURNEYS_API_KEY } : {}),
   };
   const running = await serve(serveOptions, out);

@@ -164,11 +164,20 @@ export class Dispatcher {
     }
     for (const [handle, deliveries] of groups) {
       let ready = deliveries;
+      const probing = handle.breaker.current(now) === "half-open";
       if (!handle.breaker.allow(now)) {
         const at = handle.breaker.retryAt(now);
         for (const d of deliveries)
           updates.push(this.wait(d, at, `circuit open for provider ${handle.id}`, now));
         continue;
+      }
+      if (probing) {
+        // Half-open: one call probes the provider; the rest wait for its verdict.
+        const at = now + 200;
+        for (const d of ready.slice(handle.provider.maxBatch)) {
+          updates.push(this.wait(d, at, `circuit half-open for provider ${handle.id}`, now));
+        }
+        ready = ready.slice(0, handle.provider.maxBatch);
       }
       const busy = this.inFlightByProvider.get(handle.key) ?? 0;
       let slots = Math.max(0, this.perProvider - busy) * handle.provider.maxBatch;

@@ -29,10 +29,11 @@ export interface TestServer {
 }
 
 /** Starts Journeys in this process on a real SQLite file and a real HTTP port. */
-export async function startServer(db?: string): Promise<TestServer> {
+export async function startServer(db?: string, extra: Partial<ServeOptions> = {}): Promise<TestServer> {
   const temp = db ? undefined : tempDir();
   const running = await serve(
     {
+      ...extra,
       db: db ?? join(temp?.dir ?? ".", "journeys.db"),
       port: 0,
       host: "127.0.0.1",
