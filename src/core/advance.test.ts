@@ -831,3 +831,29 @@ describe("advance: daily loops", () => {
     assert.equal(user.instance("daily")?.status, "active");
   });
 });
+
+describe("advance: time-based segment entry", () => {
+  it("a user who stops ordering enters the win-back journey when the periodic re-evaluation runs", () => {
+    const winback: JourneyDefinition = {
+      id: "winback",
+      entry: { segment: "lapsed", on: "enter" },
+      start: "a",
+      nodes: { a: { edges: [{ to: "b", when: { after: "1d" } }] }, b: {} },
+    };
+    const lapsed = {
+      id: "lapsed",
+      condition: {
+        all: [{ performed: { event: "order" } }, { not: { performed: { event: "order", within: "60d" } } }],
+      },
+    };
+    const user = new UserDriver(catalogOf([winback], { segments: [lapsed] }));
+    user.event("order");
+    user.apply({ kind: "segments", id: "s1", userId: "u1" });
+    assert.equal(user.instances.length, 0, "not lapsed the day of the order");
+    user.advanceBy(61 * DAY);
+    user.apply({ kind: "segments", id: "s2", userId: "u1" });
+    assert.equal(user.instance("winback")?.node, "a");
+    user.apply({ kind: "segments", id: "s3", userId: "u1" });
+    assert.equal(user.instance("winback")?.entries, 1, "staying in the segment is not entering it again");
+  });
+});

@@ -50,6 +50,9 @@ export function advance(context: AdvanceContext, input: Input): AdvanceResult {
     case "engagement":
       onEngagement(run, input);
       break;
+    case "segments":
+      if (run.profile) run.checkSegmentEntries(false);
+      break;
     default: {
       const never: never = input;
       throw new TypeError(`unknown input ${JSON.stringify(never)}`);

@@ -8,7 +8,8 @@ export type Input =
   | ProfileInput
   | JourneyChangedInput
   | EnterInput
-  | EngagementInput;
+  | EngagementInput
+  | SegmentsInput;
 
 /** A tracked event (from the API, an SDK, or an `emit` action). */
 export interface EventInput {
@@ -75,6 +76,16 @@ export interface EngagementInput {
   status: MessageStatus;
 }
 
+/**
+ * Time passed: re-evaluate the segments journeys are entered by (a `performed ... within`
+ * window slides without any event), entering the user where they became a member.
+ */
+export interface SegmentsInput {
+  kind: "segments";
+  id: string;
+  userId: string;
+}
+
 /** A short stable description of an input for the journal (`event cart_updated`, `timer`...). */
 export function describeInput(input: Input): string {
   switch (input.kind) {
@@ -90,5 +101,7 @@ export function describeInput(input: Input): string {
       return `api entry #${input.id}`;
     case "engagement":
       return `message ${input.status}`;
+    case "segments":
+      return "segment re-evaluation";
   }
 }

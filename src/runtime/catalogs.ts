@@ -53,6 +53,11 @@ export class ProjectCatalogs {
     return catalog;
   }
 
+  /** Projects whose catalog is loaded (every project that received input since start). */
+  projects(): string[] {
+    return [...this.cache.keys()];
+  }
+
   /** Cached catalog only (the executor's hot path); undefined when not loaded yet. */
   peek(project: string): Catalog | undefined {
     return this.cache.get(project);

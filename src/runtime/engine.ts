@@ -27,6 +27,10 @@ export interface EngineOptions {
   onBatch?: (batch: BatchReport) => void;
   onError?: (error: unknown, where: string) => void;
   onTimerFired?: (latenessMs: number) => void;
+  /** How often segment entries are re-evaluated for every user (default 1 h; 0 turns it off). */
+  segmentRefreshMs?: number;
+  /** How often consumed log entries are trimmed (default 30 s). */
+  maintenanceMs?: number;
   /** Public base URL of this server (`https://journeys.example.com`): enables open/click tracking links. */
   publicUrl?: string;
   /** Delivery settings; `false` runs without a dispatcher (deliveries stay queued in the outbox). */
@@ -75,8 +79,11 @@ export class Engine {
   /** Signs callback tokens and tracking links; loaded by start(). */
   signer: CallbackSigner | undefined;
   private accepting = false;
+  private readonly intervals: NodeJS.Timeout[] = [];
+  private readonly options: EngineOptions;
 
   constructor(options: EngineOptions) {
+    this.options = options;
     this.store = options.store;
     this.log = options.log;
     this.clock = options.clock ?? systemClock;
@@ -143,6 +150,9 @@ export class Engine {
     await this.executor.start();
     await this.timers.start();
     this.dispatcher?.start();
+    this.schedule(this.options.maintenanceMs ?? 30_000, () => this.maintain());
+    const refresh = this.options.segmentRefreshMs ?? 3_600_000;
+    if (refresh > 0) this.schedule(refresh, () => this.refreshSegments());
     this.accepting = true;
   }
 
@@ -153,10 +163,42 @@ export class Engine {
   /** Stops intake, finishes the batch in flight, stops timers. The caller closes the store. */
   async stop(): Promise<void> {
     this.accepting = false;
+    for (const interval of this.intervals) clearInterval(interval);
     this.timers.stop();
     await this.dispatcher?.stop();
     await this.executor.stop();
     await this.providers.close();
+  }
+
+  private schedule(everyMs: number, task: () => Promise<unknown>): void {
+    let running = false;
+    const interval = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((error) => this.options.onError?.(error, "maintenance"))
+        .finally(() => {
+          running = false;
+        });
+    }, everyMs);
+    interval.unref();
+    this.intervals.push(interval);
+  }
+
+  /** Trims consumed log entries and forgets event ids older than the deduplication window. */
+  async maintain(): Promise<void> {
+    for (let p = 0; p < this.partitions; p++) {
+      const consumed = this.executor.consumed(p);
+      if (consumed > 0) await this.log.trim(p, consumed);
+    }
+    await this.log.pruneEventIds?.(this.clock.now() - 7 * 86_400_000);
+  }
+
+  /** Re-evaluates time-dependent segment entries of every loaded project. */
+  async refreshSegments(): Promise<number> {
+    let users = 0;
+    for (const project of this.catalogs.projects()) users += await this.journeys.refreshSegments(project);
+    return users;
   }
 
   partitionOf(project: string, userId: string): number {

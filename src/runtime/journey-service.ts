@@ -165,6 +165,33 @@ export class JourneyService {
     return { journey: id, version: record.version, status: record.status, nodes };
   }
 
+  /**
+   * Re-checks segment membership of every user of a project that has segment-entry journeys:
+   * time alone moves users into segments such as "no order within 60 days".
+   */
+  async refreshSegments(project: string): Promise<number> {
+    const catalog = await this.options.catalogs.get(project);
+    if (catalog.segmentEntries.length === 0) return 0;
+    const { store, log, partitions, notify, clock } = this.options;
+    const stamp = clock.now().toString(36);
+    const touched = new Set<number>();
+    let users = 0;
+    for (let after = ""; ; ) {
+      const page = await store.userIds(project, after, PAGE);
+      const entries: LogEntry[] = page.map((userId) => {
+        const partition = partitionOf(project, userId, partitions);
+        touched.add(partition);
+        return { project, partition, appendedAt: clock.now(), input: { kind: "segments", id: `seg:${stamp}:${userId}`, userId } };
+      });
+      if (entries.length > 0) await log.append(entries);
+      users += page.length;
+      if (page.length < PAGE) break;
+      after = page[page.length - 1] as string;
+    }
+    notify(touched);
+    return users;
+  }
+
   private async setStatus(
     project: string,
     id: string,

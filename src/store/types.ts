@@ -44,6 +44,8 @@ export interface Log {
   end(partition: number): Promise<number>;
   /** Drops entries with offset <= `upTo` (already consumed). */
   trim(partition: number, upTo: number): Promise<void>;
+  /** Forgets deduplication ids older than `before` (logs that keep ids apart from entries). */
+  pruneEventIds?(before: number): Promise<number>;
 }
 
 export interface UserState {

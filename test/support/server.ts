@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Running, serve } from "../../src/cli/serve-command.js";
+import { type Running, type ServeOptions, serve } from "../../src/cli/serve-command.js";
 
 export const TEST_KEY = "jrn_test_key_0123456789abcdefghijklmnopqrstuv";
 
