@@ -181,7 +181,12 @@ export class JourneyService {
       const entries: LogEntry[] = page.map((userId) => {
         const partition = partitionOf(project, userId, partitions);
         touched.add(partition);
-        return { project, partition, appendedAt: clock.now(), input: { kind: "segments", id: `seg:${stamp}:${userId}`, userId } };
+        return {
+          project,
+          partition,
+          appendedAt: clock.now(),
+          input: { kind: "segments", id: `seg:${stamp}:${userId}`, userId },
+        };
       });
       if (entries.length > 0) await log.append(entries);
       users += page.length;

@@ -49,6 +49,12 @@ export class TimerService {
     this.fire();
   }
 
+  /** Re-reads the clock now (after a simulated clock jumped forward): loads and fires what came due. */
+  async poke(): Promise<void> {
+    await this.loadAhead();
+    this.fire();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.armed) clearTimeout(this.armed);
