@@ -1,4 +1,9 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Engine } from "../runtime/engine.js";
 import { RequestError } from "../runtime/errors.js";
 import type { ApiKeys } from "./auth.js";
@@ -40,7 +45,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Ids from clients are opaque strings; keep routing strict and predictable.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
     disableRequestLogging: true,
+    // Router-level rejections (over-long path parameters...) answer in the API's error format too.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode ?? 400;
+      void (reply as unknown as FastifyReply)
+        .status(status < 500 ? status : 400)
+        .send({ error: { code: fastifyCode(error), message: error.message } });
+    },
   });
+  // The API speaks JSON only (and form posts for provider callbacks, registered with them).
+  app.removeContentTypeParser("text/plain");
   app.decorateRequest("project", "");
 
   app.addHook("onRequest", async (request) => {
