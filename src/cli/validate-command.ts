@@ -1,5 +1,4 @@
-import { parseJourney } from "../core/schema.js";
-import { validateJourney } from "../core/validate.js";
+import { checkJourney } from "../core/check.js";
 import { loadReferences, readJson } from "./definitions.js";
 
 /** `journeys validate FILE...`: prints every problem as `file: path: message`; exit code 1 if any. */
@@ -17,18 +16,8 @@ export async function validateCommand(
     const { value, issues: readIssues } = await readJson(file);
     const issues = [...readIssues];
     if (value !== undefined) {
-      const parsed = parseJourney(value);
-      if (!parsed.ok) issues.push(...parsed.issues);
-      else {
-        const refs = await loadReferences(file, options);
-        issues.push(...refs.issues);
-        issues.push(
-          ...validateJourney(parsed.journey, {
-            templates: new Map(refs.templates.map((t) => [t.id, t])),
-            segments: new Map(refs.segments.map((s) => [s.id, s])),
-          }),
-        );
-      }
+      const refs = await loadReferences(file, options);
+      issues.push(...refs.issues, ...checkJourney(value, refs).issues);
     }
     if (issues.length === 0) out(`${file}: valid`);
     else {

@@ -1,8 +1,8 @@
+import { checkJourney } from "../core/check.js";
 import { hash53, partitionOf } from "../core/hash.js";
 import type { Issue } from "../core/issue.js";
 import type { JourneyDefinition, SegmentDefinition, TemplateDefinition } from "../core/model.js";
 import { parseJourney } from "../core/schema.js";
-import { validateJourney } from "../core/validate.js";
 import type { Log, LogEntry, NodeStats, Store } from "../store/types.js";
 import {
   DOC,
@@ -98,16 +98,14 @@ export class JourneyService {
 
   /** Validates a definition against the project's templates and segments. */
   async check(project: string, definition: unknown): Promise<Issue[]> {
-    const parsed = parseJourney(definition);
-    if (!parsed.ok) return parsed.issues;
     const [templates, segments] = await Promise.all([
       this.options.store.listDocuments(project, DOC.template),
       this.options.store.listDocuments(project, DOC.segment),
     ]);
-    return validateJourney(parsed.journey, {
-      templates: new Map(templates.map((doc) => [doc.id, doc.body as unknown as TemplateDefinition])),
-      segments: new Map(segments.map((doc) => [doc.id, doc.body as unknown as SegmentDefinition])),
-    });
+    return checkJourney(definition, {
+      templates: templates.map((doc) => doc.body as unknown as TemplateDefinition),
+      segments: segments.map((doc) => doc.body as unknown as SegmentDefinition),
+    }).issues;
   }
 
   /** Publishes the draft as a new immutable version and migrates in-flight users to it. */

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { tempDir } from "./support/server.js";
+
+const root = join(import.meta.dirname, "..");
+
+function journeys(...args: string[]): { code: number | null; out: string } {
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(root, "src", "cli", "bin.ts"), ...args],
+    {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  return { code: result.status, out: `${result.stdout}${result.stderr}` };
+}
+
+describe("journeys CLI", () => {
+  const temp = tempDir("journeys-cli-");
+  after(() => temp.cleanup());
+
+  it("validate: every example is valid (exit 0)", () => {
+    const files = ["abandoned-cart", "onboarding-drip", "club-welcome", "win-back"].map((n) =>
+      join(root, "examples", `${n}.json`),
+    );
+    const { code, out } = journeys("validate", ...files);
+    assert.equal(code, 0, out);
+    assert.equal(out.match(/: valid/g)?.length, 4);
+  });
+
+  it("validate: a broken journey prints every error with its path (exit 1)", () => {
+    const file = join(temp.dir, "broken.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: "broken",
+        entry: { event: "go" },
+        start: "a",
+        nodes: { a: { edges: [{ to: "missing", when: { after: "soon" } }] }, orphan: {} },
+      }),
+    );
+    const { code, out } = journeys("validate", file);
+    assert.equal(code, 1);
+    assert.match(out, /nodes\.a\.edges\[0\]\.to/);
+    assert.match(out, /nodes\.a\.edges\[0\]\.when\.after/);
+    assert.match(out, /orphan/);
+  });
+
+  it("validate: a file that is not JSON is a readable error, not a stack trace", () => {
+    const file = join(temp.dir, "bad.json");
+    writeFileSync(file, "{ nope");
+    const { code, out } = journeys("validate", file);
+    assert.equal(code, 1);
+    assert.match(out, /not valid JSON/);
+    assert.doesNotMatch(out, /at .*\.ts:\d+/);
+  });
+
+  it("simulate: runs a journey over NDJSON events with a virtual clock", () => {
+    const { code, out } = journeys(
+      "simulate",
+      join(root, "examples", "abandoned-cart.json"),
+      join(root, "examples", "events", "abandoned-cart.ndjson"),
+    );
+    assert.equal(code, 0, out);
+    assert.match(out, /^wait\s+3$/m);
+    assert.match(out, /^push\s+2$/m);
+    assert.match(out, /^email\s+1$/m);
+    assert.match(out, /^done\s+1$/m);
+    assert.match(out, /^ada: wait -> push \(\+30m\) -> email \(\+2h 30m\)/m);
+    assert.match(out, /^bob: wait -> push \(\+30m\) -> done/m);
+    assert.match(out, /^cy: wait -> exit: exit on order_completed \[converted\]/m);
+  });
+
+  it("serve --help lists every setting with its environment variable", () => {
+    const { code, out } = journeys("serve", "--help");
+    assert.equal(code, 0);
+    for (const name of [
+      "--db",
+      "JOURNEYS_DB",
+      "--port",
+      "JOURNEYS_PORT",
+      "--host",
+      "JOURNEYS_HOST",
+      "JOURNEYS_API_KEY",
+    ])
+      assert.ok(out.includes(name), name);
+  });
+
+  it("unknown commands and flags exit 2 with usage", () => {
+    assert.equal(journeys("frobnicate").code, 2);
+    assert.equal(journeys("serve", "--nope").code, 2);
+  });
+});
