@@ -21,6 +21,8 @@ export interface EventInput {
   properties: JsonObject;
   /** When the event happened (client time); `now` is when it is processed. */
   timestamp: Millis;
+  /** W3C `traceparent` of the request that ingested it (set only while tracing); never read by the core. */
+  trace?: string;
 }
 
 /** A durable timer came due. Stale when the instance's `timerId` no longer matches. */

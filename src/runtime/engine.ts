@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ProviderOptions } from "../channels/provider.js";
 import { partitionOf } from "../core/hash.js";
-import type { Input } from "../core/input.js";
+import type { EventInput, Input } from "../core/input.js";
 import type { JsonObject } from "../core/model.js";
 import type { ChannelAddress, Instance, JournalLine, Profile } from "../core/state.js";
 import type { Log, LogEntry, Store } from "../store/types.js";
@@ -27,6 +27,10 @@ export interface EngineOptions {
   onBatch?: (batch: BatchReport) => void;
   onError?: (error: unknown, where: string) => void;
   onTimerFired?: (latenessMs: number) => void;
+  /** Called after events are appended: how many were accepted and how many were duplicates. */
+  onIngest?: (project: string, accepted: number, duplicates: number) => void;
+  /** The `traceparent` to stamp on ingested events (set only while tracing). */
+  traceContext?: () => string | undefined;
   /** How often segment entries are re-evaluated for every user (default 1 h; 0 turns it off). */
   segmentRefreshMs?: number;
   /** How often consumed log entries are trimmed (default 30 s). */
@@ -214,25 +218,26 @@ export class Engine {
     events: readonly IncomingEvent[],
   ): Promise<{ ids: string[]; duplicates: number }> {
     const now = this.clock.now();
+    const trace = this.options.traceContext?.();
     const ids: string[] = [];
     const entries: LogEntry[] = events.map((event) => {
       const id = event.id ?? randomUUID();
       ids.push(id);
-      return this.entry(
-        project,
-        {
-          kind: "event",
-          id,
-          userId: event.userId,
-          name: event.name,
-          properties: event.properties ?? {},
-          timestamp: event.timestamp ?? now,
-        },
-        now,
-      );
+      const input: EventInput = {
+        kind: "event",
+        id,
+        userId: event.userId,
+        name: event.name,
+        properties: event.properties ?? {},
+        timestamp: event.timestamp ?? now,
+      };
+      if (trace !== undefined) input.trace = trace;
+      return this.entry(project, input, now);
     });
     const { offsets } = await this.append(entries);
-    return { ids, duplicates: offsets.filter((offset) => offset === null).length };
+    const duplicates = offsets.filter((offset) => offset === null).length;
+    this.options.onIngest?.(project, ids.length, duplicates);
+    return { ids, duplicates };
   }
 
   /** Queues a profile change (ordered with the user's events) and waits until it is applied. */

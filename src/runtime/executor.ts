@@ -1,6 +1,7 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
+import type { Effect } from "../core/effect.js";
 import type { Input, TimerInput } from "../core/input.js";
-import type { Log, LogRecord, Store, StoredTimer, UserState } from "../store/types.js";
+import type { Log, LogRecord, ProjectChanges, Store, StoredTimer, UserState } from "../store/types.js";
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
@@ -33,6 +34,20 @@ export interface BatchReport {
   transitions: number;
   committedAt: number;
   startedAt: number;
+  /** What the batch committed, per project (node counters, deliveries...), for metrics. */
+  changes?: readonly ProjectChanges[];
+  /** Inputs that carry their ingest request's trace context, for trace spans. */
+  traced?: readonly TracedInput[];
+}
+
+/** An input stamped with the `traceparent` of the request that ingested it, and what it did. */
+export interface TracedInput {
+  project: string;
+  trace: string;
+  input: Input;
+  /** Journeys whose instances the input entered, moved, updated or ended. */
+  journeys: string[];
+  deliveries: { idempotencyKey: string; journeyId: string }[];
 }
 
 interface Pending {
@@ -160,6 +175,7 @@ export class Executor {
     await this.loadUsers(pending);
     const batches = new Map<string, BatchChanges>();
     let transitions = 0;
+    let traced: TracedInput[] | undefined;
     const touched: string[] = [];
     for (const { input, project } of pending) {
       const catalog = catalogs.peek(project) ?? (await catalogs.get(project));
@@ -184,6 +200,10 @@ export class Executor {
         touched.push(cacheKey);
         changes.absorb(result.effects);
         for (const effect of result.effects) if (effect.type === "instance.moved") transitions++;
+        if (input.kind === "event" && input.trace !== undefined) {
+          traced ??= [];
+          traced.push(tracedInput(project, input.trace, input, result.effects));
+        }
       } catch (error) {
         // A bug must not wedge the partition: the input is recorded as failed and skipped.
         changes.note({
@@ -226,6 +246,8 @@ export class Executor {
       transitions,
       startedAt,
       committedAt: clock.now(),
+      changes,
+      traced,
     });
     return emitted || entries.length === this.batchSize || timers.hasDue(partition, clock.now());
   }
@@ -279,6 +301,20 @@ export class Executor {
       }
     }
   }
+}
+
+function tracedInput(project: string, trace: string, input: Input, effects: readonly Effect[]): TracedInput {
+  const journeys: string[] = [];
+  const deliveries: TracedInput["deliveries"] = [];
+  for (const effect of effects) {
+    if (effect.type === "delivery") {
+      const { idempotencyKey, journeyId } = effect.delivery;
+      deliveries.push({ idempotencyKey, journeyId });
+    } else if (effect.type.startsWith("instance.") && "instance" in effect) {
+      if (!journeys.includes(effect.instance.journeyId)) journeys.push(effect.instance.journeyId);
+    }
+  }
+  return { project, trace, input, journeys, deliveries };
 }
 
 function timerInput(timer: StoredTimer): TimerInput {

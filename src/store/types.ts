@@ -180,6 +180,8 @@ export interface Store {
   findDeliveryByKey(idempotencyKey: string): Promise<StoredDelivery | undefined>;
 
   journal(project: string, userId: string, limit: number): Promise<JournalLine[]>;
+  /** Deletes journal lines written before `before`, in every project (retention); returns how many. */
+  pruneJournal(before: Millis): Promise<number>;
   /** Erases a user everywhere: profile, instances, timers, deliveries, journal. */
   eraseUser(project: string, userId: string): Promise<void>;
 

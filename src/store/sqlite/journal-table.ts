@@ -2,7 +2,7 @@ import type { JournalLine } from "../../core/state.js";
 import type { SqliteDatabase } from "./driver.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
 
-const STATEMENTS = ["insertLine", "newestLines", "eraseLines"] as const;
+const STATEMENTS = ["insertLine", "newestLines", "eraseLines", "pruneLines"] as const;
 
 /** The per-user audit trail. */
 export class JournalTable {
@@ -28,5 +28,10 @@ export class JournalTable {
 
   erase(project: string, userId: string): void {
     this.sql.eraseLines.run(project, userId);
+  }
+
+  /** Deletes lines before `before` among the `limit` oldest rows; returns how many. */
+  prune(before: number, limit: number): number {
+    return this.sql.pruneLines.run(limit, before).changes;
   }
 }

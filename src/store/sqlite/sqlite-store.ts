@@ -26,6 +26,9 @@ import { UserTable } from "./user-table.js";
 /** How long a claimed delivery stays `sending` before another claim may take it over. */
 export const DEFAULT_LEASE_MS = 60_000;
 
+/** Journal rows looked at per prune statement: a few milliseconds of work each. */
+const JOURNAL_PRUNE_CHUNK = 5000;
+
 /**
  * The embedded Store on SQLite. Every method is synchronous underneath (better-sqlite3) and
  * async only at the interface; each write runs in a single transaction.
@@ -145,6 +148,21 @@ export class SqliteStore implements Store {
   async journal(project: string, userId: string, limit: number): Promise<JournalLine[]> {
     this.open();
     return this.journalLines.newest(project, userId, limit);
+  }
+
+  /**
+   * Deletes old journal lines in chunks, yielding to the event loop between them so a large
+   * prune never stalls the executor. Stops at the first chunk with nothing old left.
+   */
+  async pruneJournal(before: Millis): Promise<number> {
+    let total = 0;
+    for (;;) {
+      this.open();
+      const pruned = this.journalLines.prune(before, JOURNAL_PRUNE_CHUNK);
+      total += pruned;
+      if (pruned === 0) return total;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /**
