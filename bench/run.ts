@@ -20,11 +20,12 @@ import { timers } from "./scenarios/timers.js";
 
 const SCENARIOS: readonly Scenario[] = [throughput, latency, timers, peerBullmq, recovery];
 
-const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--users N] [--duration S] [--seed N] [--profile]
+const USAGE = `usage: npm run bench -- [scenario ...] [--quick] [--users N] [--duration S] [--seed N] [--partitions N] [--profile]
 scenarios: ${SCENARIOS.map((s) => s.name).join(", ")} (default: all, in that order)
   --quick       every scenario small (the whole suite in under 3 minutes on 2 cores)
   --users N     users in the workload (default 1,000,000; quick 20,000)
   --duration S  measured window of sustained phases in seconds (default 60; quick 8)
+  --partitions N  engine partitions (default 64)
   --profile     write V8 CPU profiles of the server to bench/results/profiles
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join("\n")}`;
 
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
       users: { type: "string" },
       duration: { type: "string" },
       seed: { type: "string" },
+      partitions: { type: "string" },
       profile: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -56,6 +58,7 @@ async function main(): Promise<number> {
     users: positiveInt(values.users, "--users"),
     durationS: positiveInt(values.duration, "--duration"),
     seed: positiveInt(values.seed, "--seed") ?? 20_240_601,
+    partitions: positiveInt(values.partitions, "--partitions") ?? 64,
     profileDir: values.profile ? path.join(RESULTS_DIR, "profiles") : undefined,
   };
   const where = provenance();
@@ -74,6 +77,7 @@ async function main(): Promise<number> {
     const scratch = scratchDir(scenario.name);
     const context: ScenarioContext = {
       options,
+      scenario: scenario.name,
       dir: scratch.dir,
       earlier,
       log: (line) => process.stderr.write(`${line}\n`),

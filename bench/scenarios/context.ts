@@ -17,11 +17,15 @@ export interface RunOptions {
   /** --profile: write CPU profiles of the server (node --cpu-prof) to bench/results/profiles. */
   profileDir: string | undefined;
   seed: number;
+  /** --partitions N: the engine's partition count (default 64, as `journeys serve`). */
+  partitions: number;
 }
 
 /** What a scenario gets: the options, a scratch directory, and results of earlier scenarios of the same run. */
 export interface ScenarioContext {
   options: RunOptions;
+  /** The running scenario's name. */
+  scenario: string;
   /** Scratch directory for this scenario's databases (removed afterwards). */
   dir: string;
   /** Progress lines (stderr). */
@@ -45,17 +49,16 @@ export function scratchDir(name: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts a server child on a database in the scenario's scratch directory. */
+/** Starts a server child on a database in the scenario's scratch directory (profiled with --profile). */
 export function startServer(
   context: ScenarioContext,
   file: string,
   overrides: Partial<ServerConfig> & Pick<ServerConfig, "workload">,
-  profile = false,
   onNotice?: (notice: Notice) => void,
 ): Promise<ServerProcess> {
   const config: ServerConfig = {
     dbPath: path.join(context.dir, file),
-    partitions: 64,
+    partitions: context.options.partitions,
     project: PROJECT,
     apiKey: API_KEY,
     ...overrides,
@@ -63,7 +66,9 @@ export function startServer(
   return ServerProcess.start(
     config,
     {
-      cpuProfileDir: profile ? context.options.profileDir : undefined,
+      cpuProfileDir: context.options.profileDir
+        ? path.join(context.options.profileDir, `${context.scenario}-${file.replace(/\.db$/, "")}`)
+        : undefined,
       onError: (message) => context.log(`  server error: ${message.split("\n").slice(0, 3).join(" | ")}`),
     },
     onNotice,

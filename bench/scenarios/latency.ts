@@ -41,6 +41,8 @@ interface RateFigures {
   outbox: LatencySummary;
   /** Intended send time to the webhook provider receiving it: needs a dispatcher. */
   provider: LatencySummary | null;
+  /** The server's event-loop delay during the window: how long ready callbacks (HTTP, group commit) waited. */
+  eventLoopDelay: LatencySummary;
   drainS: number;
 }
 
@@ -83,6 +85,7 @@ export const latency: Scenario = {
           row(f, "input committed", f.committed),
           row(f, "delivery in outbox", f.outbox),
           row(f, "webhook provider", f.provider),
+          row(f, "(server event-loop delay)", f.eventLoopDelay),
         ]),
         notes: [
           ...figures.map(
@@ -149,6 +152,7 @@ async function atRate(
       committed: report.committed,
       outbox: report.outbox.count > 0 ? report.outbox : NO_LATENCY,
       provider: null,
+      eventLoopDelay: report.eventLoopDelay,
       drainS: drain.elapsedMs / 1000,
     };
   } finally {

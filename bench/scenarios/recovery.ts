@@ -88,7 +88,7 @@ export const recovery: Scenario = {
         else await sleep(2);
       }
     })();
-    const second: ServerProcess = await startServer(context, "recovery.db", config, false, (notice) => {
+    const second: ServerProcess = await startServer(context, "recovery.db", config, (notice) => {
       if (notice.notice === "first-timer") firstTimerAt = notice.at;
     });
     try {
@@ -98,7 +98,7 @@ export const recovery: Scenario = {
       const drain = await second.request<{ elapsedMs: number }>({ cmd: "drain", timeoutMs: 600_000 });
       const caughtUpAt = monotonicMs();
       const after = await second.progress();
-      const storage = await second.request<StorageReport>({ cmd: "storage" });
+      const storage = await second.request<StorageReport>({ cmd: "storage", objects: [] });
       const t = second.timings;
       const since = (at: number): number => at - spawnAt;
       const figures = {

@@ -3,7 +3,7 @@ import { HttpClient } from "../lib/http-client.js";
 import { LatencyHistogram, type LatencySummary } from "../lib/latency-histogram.js";
 import type { ScenarioResult } from "../lib/results.js";
 import { bytes, ms, num, type Table } from "../lib/table.js";
-import type { Progress } from "../server/protocol.js";
+import type { Progress, StorageReport } from "../server/protocol.js";
 import type { ServerProcess } from "../server/server-process.js";
 import { Workload } from "../workload.js";
 import {
@@ -39,6 +39,8 @@ interface PhaseFigures {
   drainS: number;
   requestLatency?: LatencySummary;
   errors: number;
+  /** Database growth per input committed during the phase (warm-up included), by table or index. */
+  storagePerInput?: { [name: string]: number };
 }
 
 interface Sizes {
@@ -73,24 +75,28 @@ export const throughput: Scenario = {
     const seedRates: number[] = [];
     // Each path gets a fresh server and database, seeded alike, so neither inherits the other's data.
     for (const path of ["http", "in-process"] as const) {
-      const server = await startServer(
-        context,
-        `throughput-${path}.db`,
-        { workload: { users: s.users, seed: context.options.seed } },
-        true,
-      );
+      const server = await startServer(context, `throughput-${path}.db`, {
+        workload: { users: s.users, seed: context.options.seed },
+      });
       try {
         published = (await publish(context, server, workload)).published;
         seedRates.push(await seed(context, server, s.users));
+        const storageBefore = await server.request<StorageReport>({ cmd: "storage" });
+        const before = await server.progress();
+        let phase: PhaseFigures;
         if (path === "http") {
           context.log(
             `  HTTP: ${s.clients} clients x ${s.batch} events/request, ${s.warmupS} s warm-up + ${s.windowS} s window`,
           );
-          phases.push(await httpPhase(context, server, workload, s));
+          phase = await httpPhase(context, server, workload, s);
         } else {
           context.log(`  in-process: Engine.ingest, ${s.warmupS} s warm-up + ${s.windowS} s window`);
-          phases.push(await inProcessPhase(server, s));
+          phase = await inProcessPhase(server, s);
         }
+        const storageAfter = await server.request<StorageReport>({ cmd: "storage" });
+        const after = await server.progress();
+        phase.storagePerInput = growthPerInput(storageBefore, storageAfter, after.consumed - before.consumed);
+        phases.push(phase);
       } finally {
         await server.stop();
       }
@@ -134,6 +140,7 @@ export const throughput: Scenario = {
           : "",
         "committed = inputs the executor committed with its offset (durable, synchronous=normal); CPU from process.cpuUsage of the server child",
         "commits/s = executor transactions per second; inputs/commit = log entries and timers per transaction",
+        `database growth per input: ${storageLine(http?.storagePerInput)}`,
         `event mix: ${workload.noiseNames.length} names no journey knows (~70%), entry/advance events (~20%), exit/goal events (~10%)`,
       ].filter((line) => line.length > 0),
     };
@@ -297,4 +304,29 @@ async function measureWindow(
     accepted: acceptedInWindow,
     clientCpuUs: client.user + client.system,
   };
+}
+
+function growthPerInput(
+  before: StorageReport,
+  after: StorageReport,
+  inputs: number,
+): { [name: string]: number } {
+  const out: { [name: string]: number } = {
+    file: (after.fileBytes - before.fileBytes) / Math.max(1, inputs),
+  };
+  for (const [name, size] of Object.entries(after.objects)) {
+    const grown = (size - (before.objects[name] ?? 0)) / Math.max(1, inputs);
+    if (Math.abs(grown) >= 1) out[name] = Math.round(grown);
+  }
+  return out;
+}
+
+function storageLine(growth: { [name: string]: number } | undefined): string {
+  if (!growth) return "-";
+  const { file, ...objects } = growth;
+  const parts = Object.entries(objects)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([name, size]) => `${name} ${num(size)} B`);
+  return `${num(file ?? 0)} B in all (${parts.join(", ")})`;
 }

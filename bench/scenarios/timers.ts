@@ -28,6 +28,9 @@ export const WAIT_AT: JourneyDefinition = {
   nodes: { wait: { edges: [{ to: "done", when: { at: { attribute: "fireAt" } } }] }, done: {} },
 };
 
+/** The timers table and its due-time index. */
+const TIMER_OBJECTS = ["timers", "timers_due"];
+
 export interface TimerSizes {
   /** Pending-timer counts measured in turn (cumulative). */
   targets: number[];
@@ -132,7 +135,7 @@ export async function measureJourneysTimers(context: ScenarioContext): Promise<T
   try {
     await publish(context, server, undefined, [WAIT_LONG, WAIT_AT]);
     const base = await server.request<Progress>({ cmd: "gc" });
-    const baseStorage = await server.request<StorageReport>({ cmd: "storage" });
+    const baseStorage = await server.request<StorageReport>({ cmd: "storage", objects: TIMER_OBJECTS });
     const schedule: ScheduleFigures[] = [];
     let scheduled = 0;
     for (const target of sizes.targets) {
@@ -141,7 +144,7 @@ export async function measureJourneysTimers(context: ScenarioContext): Promise<T
       const elapsedMs = await scheduleWaits(server, "bench_wait_long", scheduled, count, sizes.users);
       scheduled = target;
       const after = await server.request<Progress>({ cmd: "gc" });
-      const storage = await server.request<StorageReport>({ cmd: "storage" });
+      const storage = await server.request<StorageReport>({ cmd: "storage", objects: TIMER_OBJECTS });
       const timerRows = (storage.objects.timers ?? 0) + (storage.objects.timers_due ?? 0);
       schedule.push({
         pending: storage.timers,

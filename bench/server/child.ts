@@ -46,6 +46,11 @@ process.on("disconnect", () => process.exit(0));
 const timings: { [step: string]: number } = { started: startedAt };
 const storage = openSqlite({ path: config.dbPath, synchronous: config.synchronous ?? "normal" });
 const { store, log } = storage;
+// Experiments: BENCH_SQLITE_PRAGMAS="wal_autocheckpoint = 10000; cache_size = -262144" tries
+// other settings on the engine's own connection without changing the store.
+for (const pragma of (process.env.BENCH_SQLITE_PRAGMAS ?? "").split(";")) {
+  if (pragma.trim()) storage.connection.db.pragma(pragma.trim());
+}
 timings.opened = monotonicMs();
 const keys = new ApiKeys(store);
 if (!(await keys.resolve(config.apiKey))) await keys.create(config.project, "bench", config.apiKey);
@@ -134,19 +139,27 @@ async function drain(timeoutMs: number): Promise<{ drained: boolean; elapsedMs: 
   return { drained: false, elapsedMs: monotonicMs() - start };
 }
 
-function storageReport(timers: number): StorageReport {
+function storageReport(timers: number, names: readonly string[] | undefined): StorageReport {
   const objects: { [name: string]: number } = {};
   const db = new BetterSqlite3(config.dbPath);
   try {
     db.pragma("busy_timeout = 10000");
     db.pragma("wal_checkpoint(TRUNCATE)");
     try {
-      for (const row of db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").all() as {
-        name: string;
-        bytes: number;
-      }[]) {
-        objects[row.name] = row.bytes;
-      }
+      // Walking every b-tree of a multi-gigabyte file takes minutes: callers name what they need.
+      const rows = names
+        ? names.map(
+            (name) =>
+              db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat WHERE name = ?").get(name) as {
+                name: string | null;
+                bytes: number | null;
+              },
+          )
+        : (db.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name").all() as {
+            name: string;
+            bytes: number;
+          }[]);
+      for (const row of rows) if (row.name) objects[row.name] = row.bytes ?? 0;
     } catch {
       // dbstat is a compile-time option of SQLite; without it only the file size is reported.
     }
@@ -187,7 +200,7 @@ async function handle(command: Command): Promise<unknown> {
       else recorder.stop();
       return null;
     case "storage":
-      return storageReport(await store.countTimers());
+      return storageReport(await store.countTimers(), command.objects);
     case "gc":
       (globalThis as { gc?: () => void }).gc?.();
       return progress();

@@ -55,6 +55,8 @@ export interface LatencyReport {
   timerCommitted: LatencySummary;
   /** Monotonic times of the first and last timer committed while recording, and how many. */
   timerWindow: { first: number; last: number; count: number };
+  /** Event-loop delay of the server while recording (perf_hooks, 1 ms resolution). */
+  eventLoopDelay: LatencySummary;
 }
 
 export interface StorageReport {
@@ -119,7 +121,8 @@ export type Command =
   | { cmd: "timed-waits"; options: TimedWaitsOptions }
   | { cmd: "latency"; reset: boolean }
   | { cmd: "record"; on: boolean; outboxEvents?: string[]; since?: number }
-  | { cmd: "storage" }
+  /** File size and, for the named tables and indices (all when omitted), their bytes. */
+  | { cmd: "storage"; objects?: string[] }
   | { cmd: "gc" }
   | { cmd: "shutdown" };
 

@@ -1,3 +1,4 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import type { BatchReport } from "../../src/runtime/executor.js";
 import type { CommitBatch } from "../../src/store/types.js";
 import { epochMs, monotonicMs } from "../lib/clock.js";
@@ -23,6 +24,8 @@ export class Recorder {
   /** Users that got a delivery in the batch being committed (the executor commits one batch at a time). */
   private readonly delivered = new Set<string>();
   private window = { first: 0, last: 0, count: 0 };
+  /** How long callbacks waited for the event loop (the executor runs on it too). */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 1 });
   private firstTimerNoticed = false;
 
   constructor(private readonly onFirstTimer: (at: number) => void) {}
@@ -38,10 +41,12 @@ export class Recorder {
     this.outboxEvents = new Set(outboxEvents);
     this.since = since;
     this.recording = true;
+    this.loopDelay.enable();
   }
 
   stop(): void {
     this.recording = false;
+    this.loopDelay.disable();
   }
 
   reset(): void {
@@ -50,6 +55,7 @@ export class Recorder {
     this.timerFired.reset();
     this.timerCommitted.reset();
     this.window = { first: 0, last: 0, count: 0 };
+    this.loopDelay.reset();
   }
 
   /** Store.commit has returned for this batch: note which users got a delivery. */
@@ -104,6 +110,15 @@ export class Recorder {
       timerFired: this.timerFired.summary(),
       timerCommitted: this.timerCommitted.summary(),
       timerWindow: { ...this.window },
+      eventLoopDelay: {
+        count: this.loopDelay.count,
+        p50: this.loopDelay.count > 0 ? this.loopDelay.percentile(50) / 1e6 : 0,
+        p95: this.loopDelay.count > 0 ? this.loopDelay.percentile(95) / 1e6 : 0,
+        p99: this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0,
+        p999: this.loopDelay.count > 0 ? this.loopDelay.percentile(99.9) / 1e6 : 0,
+        max: this.loopDelay.count > 0 ? this.loopDelay.max / 1e6 : 0,
+        mean: this.loopDelay.count > 0 ? this.loopDelay.mean / 1e6 : 0,
+      },
     };
   }
 }
