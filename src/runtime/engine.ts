@@ -232,7 +232,10 @@ export class Engine {
         timestamp: event.timestamp ?? now,
       };
       if (trace !== undefined) input.trace = trace;
-      return this.entry(project, input, now);
+      const entry = this.entry(project, input, now);
+      // An id generated here cannot come back in a retry: no deduplication needed.
+      if (event.id === undefined) entry.dedupe = false;
+      return entry;
     });
     const { offsets } = await this.append(entries);
     const duplicates = offsets.filter((offset) => offset === null).length;

@@ -18,6 +18,8 @@ export interface ExecutorOptions {
   batchSize?: number;
   /** Users whose state is kept in memory (default 200,000). */
   cacheSize?: number;
+  /** Inputs of several partitions committed together, at most (default 5,000). */
+  commitInputs?: number;
   maxSteps?: number;
   /** Called after each committed batch (metrics, dispatcher wake-up). */
   onBatch?: (batch: BatchReport) => void;
@@ -50,6 +52,20 @@ export interface TracedInput {
   deliveries: { idempotencyKey: string; journeyId: string }[];
 }
 
+/** A partition's batch, advanced in memory and waiting for its commit. */
+interface Prepared {
+  partition: number;
+  entries: readonly LogRecord[];
+  due: StoredTimer[];
+  inputs: number;
+  touched: string[];
+  transitions: number;
+  startedAt: number;
+  consumedOffset: number;
+  changes: ProjectChanges[];
+  traced: TracedInput[] | undefined;
+}
+
 interface Pending {
   input: Input;
   project: string;
@@ -69,6 +85,7 @@ export class Executor {
   private readonly waiters: { partition: number; offset: number; resolve: () => void }[] = [];
   private readonly batchSize: number;
   private readonly cacheSize: number;
+  private readonly commitInputs: number;
   private pumping: Promise<void> | undefined;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -77,6 +94,7 @@ export class Executor {
     this.offsets = new Array<number>(options.partitions).fill(0);
     this.batchSize = options.batchSize ?? 1000;
     this.cacheSize = options.cacheSize ?? 200_000;
+    this.commitInputs = options.commitInputs ?? 5000;
   }
 
   /** Loads consumed offsets and catches up on everything appended while down. */
@@ -136,40 +154,61 @@ export class Executor {
     while (this.dirty.size > 0 && !this.stopped) {
       const partitions = [...this.dirty];
       this.dirty.clear();
-      for (const partition of partitions) {
-        if (this.stopped) return;
-        let more: boolean;
-        try {
-          more = await this.runBatch(partition);
-        } catch (error) {
-          this.options.onError?.(error, partition);
-          this.dirty.add(partition);
-          // Back off so a failing disk does not spin; the batch is retried from the log.
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            this.kick();
-          }, 200);
-          return;
+      // Batches of many partitions share one commit: a commit's fixed cost dominates small batches.
+      const prepared: Prepared[] = [];
+      let inputs = 0;
+      try {
+        for (const partition of partitions) {
+          if (this.stopped || inputs >= this.commitInputs) {
+            this.dirty.add(partition);
+            continue;
+          }
+          const batch = await this.prepare(partition);
+          if (!batch) continue;
+          prepared.push(batch);
+          inputs += batch.inputs;
         }
-        if (more) this.dirty.add(partition);
+        if (prepared.length === 0) continue;
+        await this.commit(prepared);
+      } catch (error) {
+        // The cache ran ahead of the store: drop what these batches touched, give the timers back.
+        for (const batch of prepared) {
+          for (const key of batch.touched) this.cache.delete(key);
+          for (const timer of batch.due) this.options.timers.add(timer);
+          this.dirty.add(batch.partition);
+          this.options.onError?.(error, batch.partition);
+        }
+        // Back off so a failing disk does not spin; the batches are retried from the log.
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.kick();
+        }, 200);
+        return;
       }
+      for (const batch of prepared) if (this.finish(batch)) this.dirty.add(batch.partition);
+      this.evict();
     }
   }
 
-  /** Processes one batch of a partition; returns true when more work is waiting. */
-  private async runBatch(partition: number): Promise<boolean> {
-    const { store, log, catalogs, clock, timers } = this.options;
+  private async commit(prepared: readonly Prepared[]): Promise<void> {
+    const { store } = this.options;
+    const batches = prepared.map((b) => ({ partition: b.partition, consumedOffset: b.consumedOffset, changes: b.changes }));
+    if (store.commitMany && batches.length > 1) await store.commitMany(batches);
+    else for (const batch of batches) await store.commit(batch);
+  }
+
+  /** Reads a partition's next batch and runs advance() for each input, against cached state. */
+  private async prepare(partition: number): Promise<Prepared | undefined> {
+    const { log, catalogs, clock, timers } = this.options;
     const startedAt = clock.now();
     const from = this.offsets[partition] as number;
     const entries = await log.read(partition, from, this.batchSize);
     const due = timers.takeDue(partition, startedAt, this.batchSize);
-    if (entries.length === 0 && due.length === 0) return false;
+    if (entries.length === 0 && due.length === 0) return undefined;
 
     const pending: Pending[] = [];
-    for (const timer of due)
-      pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
-    for (const entry of entries)
-      pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
+    for (const timer of due) pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
+    for (const entry of entries) pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
 
     await this.loadUsers(pending);
@@ -216,40 +255,45 @@ export class Executor {
         this.options.onError?.(error, partition);
       }
     }
-
     const consumedOffset = entries.length > 0 ? (entries[entries.length - 1] as LogRecord).offset : from;
-    const changes = [...batches.values()].map((batch) => batch.finish());
-    try {
-      await store.commit({ partition, consumedOffset, changes });
-    } catch (error) {
-      // The cache ran ahead of the store: drop what this batch touched and give the timers back.
-      for (const key of touched) this.cache.delete(key);
-      for (const timer of due) timers.add(timer);
-      throw error;
-    }
-    this.offsets[partition] = consumedOffset;
-    let deliveries = 0;
-    let emitted = false;
-    for (const change of changes) {
-      deliveries += change.deliveries.length;
-      if (change.emitted.length > 0) emitted = true;
-      for (const timer of change.timersSet)
-        timers.scheduled({ ...timer, project: change.project, partition });
-    }
-    this.evict();
-    this.release(partition);
-    this.options.onBatch?.({
+    return {
       partition,
       entries,
-      timers: due,
-      deliveries,
+      due,
+      inputs: pending.length,
+      touched,
       transitions,
       startedAt,
-      committedAt: clock.now(),
-      changes,
+      consumedOffset,
+      changes: [...batches.values()].map((batch) => batch.finish()),
       traced,
+    };
+  }
+
+  /** After the commit: move the offset, hold new near timers, report; true when more is waiting. */
+  private finish(batch: Prepared): boolean {
+    const { clock, timers } = this.options;
+    this.offsets[batch.partition] = batch.consumedOffset;
+    let deliveries = 0;
+    let emitted = false;
+    for (const change of batch.changes) {
+      deliveries += change.deliveries.length;
+      if (change.emitted.length > 0) emitted = true;
+      for (const timer of change.timersSet) timers.scheduled({ ...timer, project: change.project, partition: batch.partition });
+    }
+    this.release(batch.partition);
+    this.options.onBatch?.({
+      partition: batch.partition,
+      entries: batch.entries,
+      timers: batch.due,
+      deliveries,
+      transitions: batch.transitions,
+      startedAt: batch.startedAt,
+      committedAt: clock.now(),
+      changes: batch.changes,
+      traced: batch.traced,
     });
-    return emitted || entries.length === this.batchSize || timers.hasDue(partition, clock.now());
+    return emitted || batch.entries.length === this.batchSize || timers.hasDue(batch.partition, clock.now());
   }
 
   private async loadUsers(pending: readonly Pending[]): Promise<void> {

@@ -183,6 +183,7 @@ export class JourneyService {
           project,
           partition,
           appendedAt: clock.now(),
+          dedupe: false,
           input: { kind: "segments", id: `seg:${stamp}:${userId}`, userId },
         };
       });
@@ -234,6 +235,7 @@ export class JourneyService {
           project,
           partition,
           appendedAt: clock.now(),
+          dedupe: false,
           input: { kind: "journey-changed", id: `jc:${journeyId}:${stamp}:${userId}`, userId, journeyId },
         };
       });

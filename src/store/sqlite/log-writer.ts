@@ -48,7 +48,7 @@ export class LogWriter {
       if (!Number.isSafeInteger(partition) || partition < 0) {
         throw new InvalidLogEntryError(i, `partition must be a non-negative integer, got ${partition}`);
       }
-      const id = inputId(entry.input);
+      const id = entry.dedupe === false ? undefined : inputId(entry.input);
       if (id !== undefined && this.sql.claimEventId.run(entry.project, id, entry.appendedAt).changes === 0) {
         offsets[i] = null;
         continue;
