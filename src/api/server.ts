@@ -26,6 +26,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Extra routes (metrics, callbacks, UI) registered by other layers. */
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+  /** Hooks added to the root instance before any other (request tracing, ingest metrics). */
+  instrument?: ((app: FastifyInstance) => void)[];
 }
 
 declare module "fastify" {
@@ -56,6 +58,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // The API speaks JSON only (and form posts for provider callbacks, registered with them).
   app.removeContentTypeParser("text/plain");
   app.decorateRequest("project", "");
+  for (const hooks of options.instrument ?? []) hooks(app);
 
   app.addHook("onRequest", async (request) => {
     const path = request.url.split("?")[0] ?? "";

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { explainCommand } from "./explain-command.js";
 import { keysCommand } from "./keys-command.js";
 import { SERVE_SETTINGS, type ServeOptions, serve } from "./serve-command.js";
 import { simulateCommand } from "./simulate-command.js";
@@ -11,6 +12,7 @@ usage:
   journeys validate JOURNEY.json [...]          check journeys; exit code 1 when invalid
   journeys simulate JOURNEY.json EVENTS.ndjson  run a journey over events with a virtual clock
   journeys keys create [--project NAME]         create an API key (printed once)
+  journeys explain USER [JOURNEY]               tell what happened to a user and why (--db or --url)
   journeys help                                  this text
 
 Run "journeys serve --help" for the server's settings.`;
@@ -70,6 +72,27 @@ export async function main(argv: readonly string[]): Promise<number> {
         out,
       );
     }
+    case "explain": {
+      const { values, positionals } = parse(rest, {
+        db: { type: "string" },
+        url: { type: "string" },
+        key: { type: "string" },
+        project: { type: "string" },
+        timezone: { type: "string" },
+      });
+      const key = values.key ?? process.env.JOURNEYS_API_KEY;
+      return explainCommand(
+        positionals,
+        {
+          db: values.db ?? process.env.JOURNEYS_DB ?? "./journeys.db",
+          project: values.project ?? process.env.JOURNEYS_PROJECT ?? "default",
+          ...(values.url !== undefined ? { url: values.url } : {}),
+          ...(key !== undefined ? { key } : {}),
+          ...(values.timezone !== undefined ? { timezone: values.timezone } : {}),
+        },
+        out,
+      );
+    }
     case undefined:
     case "help":
     case "--help":
@@ -121,6 +144,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     partitions,
     project: setting("project"),
     logLevel: setting("log-level"),
+    journalRetention: setting("journal-retention"),
     ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }

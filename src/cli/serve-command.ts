@@ -1,6 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { ApiKeys } from "../api/auth.js";
 import { buildServer } from "../api/server.js";
+import { parseRetention } from "../observability/journal-retention.js";
+import { loggerOptions, parseLogLevel } from "../observability/logger.js";
+import { Observability } from "../observability/observability.js";
+import type { Tracing } from "../observability/tracing.js";
 import { Engine, type EngineOptions } from "../runtime/engine.js";
 import { openSqlite } from "../store/sqlite/open.js";
 
@@ -16,6 +20,10 @@ export interface ServeOptions {
   publicUrl?: string;
   /** Engine settings beyond the flags (tests and embedding: delivery backoff, breaker...). */
   engine?: Partial<Omit<EngineOptions, "store" | "log">>;
+  /** How long journal lines are kept (`30d`, `12w`, `forever`; default 30d). */
+  journalRetention?: string;
+  /** Tracing to use instead of the one configured by OTEL_* variables (tests, embedding). */
+  tracing?: Tracing;
 }
 
 /** The settings of `journeys serve`: each a flag and an environment variable. */
@@ -47,18 +55,28 @@ export const SERVE_SETTINGS = [
     default: "",
     help: "public base URL (enables open/click tracking)",
   },
+  {
+    flag: "journal-retention",
+    env: "JOURNEYS_JOURNAL_RETENTION",
+    default: "30d",
+    help: "how long journal lines are kept (30d, 12w, forever)",
+  },
 ] as const;
 
 export interface Running {
   app: FastifyInstance;
   engine: Engine;
+  /** Metrics, tracing and logs of this server (the dispatcher reports to `observability.dispatcher`). */
+  observability: Observability;
   url: string;
   close(): Promise<void>;
 }
 
 /** Opens the database, starts the engine and the HTTP API; resolves once listening. */
 export async function serve(options: ServeOptions, out: (line: string) => void): Promise<Running> {
-  const { store, log } = openSqlite({ path: options.db });
+  const logLevel = parseLogLevel(options.logLevel);
+  const journalRetentionMs = parseRetention(options.journalRetention ?? "30d");
+  const { store, log, connection } = openSqlite({ path: options.db });
   await store.migrate();
   const keys = new ApiKeys(store);
   if (options.apiKey) {
@@ -69,19 +87,27 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     out(`Created project "${options.project}". Its API key (shown once, stored hashed):`);
     out(`  ${key}`);
   }
+  const observability = new Observability({
+    logLevel,
+    ...(journalRetentionMs !== undefined ? { journalRetentionMs } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
   const engine = new Engine({
     store,
     log,
     partitions: options.partitions,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...options.engine,
-    onError: (error, where) => out(`error in ${where}: ${(error as Error).stack ?? String(error)}`),
+    ...observedEngine(observability, options.engine ?? {}),
   });
   await engine.start();
+  observability.attach(engine, { projects: () => keys.projects(), sqlite: connection });
   const app = await buildServer({
     engine,
     keys,
-    logger: options.logLevel === "silent" ? false : { level: options.logLevel },
+    logger: logLevel === "silent" ? false : loggerOptions(logLevel),
+    plugins: observability.plugins(),
+    instrument: observability.instrument(),
   });
   const url = await app.listen({ port: options.port, host: options.host });
   let closing: Promise<void> | undefined;
@@ -89,9 +115,56 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     closing ??= (async () => {
       await app.close();
       await engine.stop();
+      await observability.close();
       await store.close();
     })();
     return closing;
   };
-  return { app, engine, url, close };
+  return { app, engine, observability, url, close };
+}
+
+/** Engine hooks feeding observability, composed with hooks the caller passed in `engine`. */
+function observedEngine(
+  observability: Observability,
+  extra: Partial<Omit<EngineOptions, "store" | "log">>,
+): Partial<EngineOptions> {
+  const hooks = observability.engineHooks();
+  const metrics = observability.dispatcher;
+  const delivery = extra.delivery;
+  return {
+    ...hooks,
+    onBatch: (batch) => {
+      hooks.onBatch(batch);
+      extra.onBatch?.(batch);
+    },
+    onTimerFired: (latenessMs) => {
+      hooks.onTimerFired(latenessMs);
+      extra.onTimerFired?.(latenessMs);
+    },
+    onError: (error, where) => {
+      hooks.onError(error, where);
+      extra.onError?.(error, where);
+    },
+    onIngest: (project, accepted, duplicates) => {
+      hooks.onIngest(project, accepted, duplicates);
+      extra.onIngest?.(project, accepted, duplicates);
+    },
+    ...(delivery === false
+      ? {}
+      : {
+          delivery: {
+            ...delivery,
+            observer: {
+              attempt: (info) => {
+                metrics.attempt(info);
+                delivery?.observer?.attempt(info);
+              },
+            },
+            onBreaker: (provider, state) => {
+              metrics.breaker(provider, state);
+              delivery?.onBreaker?.(provider, state);
+            },
+          },
+        }),
+  };
 }

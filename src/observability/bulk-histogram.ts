@@ -34,7 +34,13 @@ export class HistogramSeries {
   }
 }
 
-type Sample = { value: number; labels: Record<string, string | number>; metricName: string };
+type Sample = {
+  value: number;
+  labels: Record<string, string | number>;
+  /** Rendered after `labels`, as prom-client's own histogram does. */
+  sharedLabels: Record<string, string>;
+  metricName: string;
+};
 
 /**
  * A Prometheus histogram for the hot path. prom-client's Histogram hashes a label object and
@@ -85,18 +91,15 @@ export class BulkHistogram<L extends string = never> {
   }> {
     const values: Sample[] = [];
     for (const series of this.series.values()) {
+      const sharedLabels = series.labels;
       let cumulative = 0;
       for (let i = 0; i <= this.bounds.length; i++) {
         cumulative += series.counts[i] as number;
         const le = i < this.bounds.length ? (this.bounds[i] as number) : "+Inf";
-        values.push({
-          value: cumulative,
-          labels: { ...series.labels, le },
-          metricName: `${this.name}_bucket`,
-        });
+        values.push({ value: cumulative, labels: { le }, sharedLabels, metricName: `${this.name}_bucket` });
       }
-      values.push({ value: series.sum, labels: { ...series.labels }, metricName: `${this.name}_sum` });
-      values.push({ value: series.count, labels: { ...series.labels }, metricName: `${this.name}_count` });
+      values.push({ value: series.sum, labels: {}, sharedLabels, metricName: `${this.name}_sum` });
+      values.push({ value: series.count, labels: {}, sharedLabels, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }

@@ -22,6 +22,8 @@ export interface InstanceFacts {
 }
 
 export interface ExplainOptions {
+  /** Whose story it is (default: the user of the first line). */
+  userId?: string;
   /** IANA zone the times are told in (default UTC). */
   timezone?: string;
   /** Only this journey's lines. */
@@ -55,7 +57,7 @@ interface EntryStory {
   definition: JourneyDefinition | undefined;
   wait?: { at: number; until?: number; node?: string };
   lastSend?: Item;
-  lastMove?: { item: Item; to: string; at: number };
+  lastMove?: { item: Item; to: string; at: number; timed: boolean };
   lastAt: number;
   ended: boolean;
 }
@@ -76,7 +78,7 @@ export function explainJournal(lines: readonly JournalLine[], options: ExplainOp
     if (options.journeyId !== undefined && line.journeyId !== options.journeyId) continue;
     teller.tell(line);
   }
-  return teller.render(lines[0]?.userId);
+  return teller.render(options.userId ?? lines[0]?.userId);
 }
 
 class Teller {
@@ -113,7 +115,8 @@ class Teller {
     }
     const story = this.story(line);
     const moved = story.lastMove;
-    if (moved && ACTIONS.has(line.kind) && line.node === moved.to && line.at === moved.at)
+    // "waited 30m; push sent 10:32": after a wait, the action says where the user went.
+    if (moved?.timed && ACTIONS.has(line.kind) && line.node === moved.to && line.at === moved.at)
       moved.item.arrow = undefined;
     if (line.kind !== "moved") story.lastMove = undefined;
     this.step(story, line);
@@ -240,7 +243,7 @@ class Teller {
       const edges: readonly Edge[] = story.definition?.nodes[from]?.edges ?? [];
       const label = edges[index]?.label;
       const condition = edge[3] as string;
-      const after = /^after (\S+)$/.exec(condition);
+      const after = /^after (\d+[a-z]+(?: \d+[a-z]+)*)$/.exec(condition);
       if (after) {
         const awaited = [...new Set(edges.slice(0, index).flatMap((e) => awaitedInputs(e.when)))];
         text = awaited.length > 0 ? `no ${awaited.join(" or ")} in ${after[1]}` : `waited ${after[1]}`;
@@ -257,7 +260,7 @@ class Teller {
     if (!timed && line.at !== story.lastAt) text = `${text} at ${story.paragraph.time.at(line.at)}`.trim();
     const added: Item = { text, notes: [], arrow: to };
     story.paragraph.items.push(added);
-    story.lastMove = { item: added, to, at: line.at };
+    story.lastMove = { item: added, to, at: line.at, timed };
   }
 
   private sent(story: EntryStory, line: JournalLine): string {

@@ -192,7 +192,11 @@ export class Executor {
 
   private async commit(prepared: readonly Prepared[]): Promise<void> {
     const { store } = this.options;
-    const batches = prepared.map((b) => ({ partition: b.partition, consumedOffset: b.consumedOffset, changes: b.changes }));
+    const batches = prepared.map((b) => ({
+      partition: b.partition,
+      consumedOffset: b.consumedOffset,
+      changes: b.changes,
+    }));
     if (store.commitMany && batches.length > 1) await store.commitMany(batches);
     else for (const batch of batches) await store.commit(batch);
   }
@@ -207,8 +211,10 @@ export class Executor {
     if (entries.length === 0 && due.length === 0) return undefined;
 
     const pending: Pending[] = [];
-    for (const timer of due) pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
-    for (const entry of entries) pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
+    for (const timer of due)
+      pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
+    for (const entry of entries)
+      pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
 
     await this.loadUsers(pending);
@@ -279,7 +285,8 @@ export class Executor {
     for (const change of batch.changes) {
       deliveries += change.deliveries.length;
       if (change.emitted.length > 0) emitted = true;
-      for (const timer of change.timersSet) timers.scheduled({ ...timer, project: change.project, partition: batch.partition });
+      for (const timer of change.timersSet)
+        timers.scheduled({ ...timer, project: change.project, partition: batch.partition });
     }
     this.release(batch.partition);
     this.options.onBatch?.({

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { explainUser } from "../../observability/explain-user.js";
+import { storyRequest } from "../../observability/story-request.js";
 import type { Engine } from "../../runtime/engine.js";
 import { NotFoundError } from "../../runtime/errors.js";
 import { parseRequest, UserBody } from "../schemas.js";
@@ -15,8 +17,13 @@ export function userRoutes(app: FastifyInstance, engine: Engine): void {
 
   app.get("/v1/users/:userId", async (request) => view(engine, request.project, userIdParam(request.params)));
 
-  app.get("/v1/users/:userId/journal", async (request) => {
+  app.get("/v1/users/:userId/journal", async (request, reply) => {
     const userId = userIdParam(request.params);
+    const story = storyRequest(request.query);
+    if (story) {
+      const text = await explainUser(engine.store, request.project, userId, story);
+      return reply.type("text/plain; charset=utf-8").send(text);
+    }
     const lines = await engine.journal(request.project, userId);
     return { userId, journal: lines };
   });
