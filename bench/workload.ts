@@ -89,7 +89,7 @@ export class Workload {
     this.mix = options.mix ?? { noise: 0.7, engage: 0.2, finish: 0.1 };
     this.base = loadBaseJourneys();
     this.journeys = journeyVariants(this.base.journeys, options.journeys ?? 20);
-    const reactive = reactiveEventNames(this.journeys);
+    const reactive = reactiveEventNames(this.journeys, this.base.segments);
     this.noiseNames = NOISE_NAMES.filter((name) => !reactive.has(name));
     if (this.noiseNames.length === 0) this.noiseNames.push("bench_noise");
     this.engageSpecs = this.journeys

@@ -44,6 +44,14 @@ export const peerBullmq: Scenario = {
         bytes(b.memoryPerTimer),
         ratio(j.rssPerTimer / b.memoryPerTimer),
       ]);
+      if (j.rssPerAddedTimer !== null) {
+        rows.push([
+          `  Journeys RSS per added timer ${at}`,
+          bytes(j.rssPerAddedTimer),
+          "-",
+          ratio(j.rssPerAddedTimer / b.memoryPerTimer),
+        ]);
+      }
       rows.push([
         `  Journeys disk/timer (all rows) ${at}`,
         bytes(j.diskPerTimer),

@@ -60,6 +60,8 @@ export interface ScheduleFigures {
   rssBytes: number;
   /** RSS growth since before the first wait, per pending timer (after a full GC). */
   rssPerTimer: number;
+  /** RSS growth since the previous count, per timer added: what one more pending timer costs. */
+  rssPerAddedTimer: number | null;
   /** Growth of the database file (log, event ids, profiles, instances, timers) per timer. */
   diskPerTimer: number;
   /** The timers table and its due index alone, per timer (SQLite dbstat). */
@@ -105,12 +107,21 @@ export function timerTable(figures: TimerFigures): Table {
   const { fire, sizes } = figures;
   return {
     title: `timers: waits entered by events (one per user and key over ${num(sizes.users)} users), SQLite`,
-    columns: ["pending", "schedule/s", "RSS", "RSS/timer", "disk/timer", "timer rows/timer"],
+    columns: [
+      "pending",
+      "schedule/s",
+      "RSS",
+      "RSS/timer",
+      "RSS/added timer",
+      "disk/timer",
+      "timer rows/timer",
+    ],
     rows: figures.schedule.map((s) => [
       num(s.pending),
       num(s.perS),
       bytes(s.rssBytes),
       bytes(s.rssPerTimer),
+      s.rssPerAddedTimer === null ? "-" : bytes(s.rssPerAddedTimer),
       bytes(s.diskPerTimer),
       bytes(s.timerRowsPerTimer),
     ]),
@@ -121,7 +132,9 @@ export function timerTable(figures: TimerFigures): Table {
           : ""),
       `  lateness to transition committed: p50 ${ms(fire.committed.p50)} ms, p99 ${ms(fire.committed.p99)} ms, max ${ms(fire.committed.max)} ms`,
       `  lateness to handed to the executor: p50 ${ms(fire.handed.p50)} ms, p99 ${ms(fire.handed.p99)} ms, max ${ms(fire.handed.max)} ms`,
-      "disk/timer = database growth per wait (log entry, event id, profile, instance, timer); timer rows = timers table + due index",
+      "RSS/timer = RSS growth since before the first wait / pending (includes filling the 64 MiB page cache and the executor's user cache);",
+      "RSS/added timer = growth between two counts / timers added; disk/timer = database growth per wait (log entry, profile, instance,",
+      "timer, journal); timer rows = timers table + due index (SQLite dbstat)",
     ],
   };
 }
@@ -138,6 +151,7 @@ export async function measureJourneysTimers(context: ScenarioContext): Promise<T
     const baseStorage = await server.request<StorageReport>({ cmd: "storage", objects: TIMER_OBJECTS });
     const schedule: ScheduleFigures[] = [];
     let scheduled = 0;
+    let previous: ScheduleFigures | undefined;
     for (const target of sizes.targets) {
       const count = target - scheduled;
       context.log(`  scheduling ${num(count)} waits (to ${num(target)} pending)...`);
@@ -152,9 +166,11 @@ export async function measureJourneysTimers(context: ScenarioContext): Promise<T
         perS: count / (elapsedMs / 1000),
         rssBytes: after.rssBytes,
         rssPerTimer: (after.rssBytes - base.rssBytes) / target,
+        rssPerAddedTimer: previous ? (after.rssBytes - previous.rssBytes) / count : null,
         diskPerTimer: (storage.fileBytes - baseStorage.fileBytes) / target,
         timerRowsPerTimer: timerRows / Math.max(1, storage.timers),
       });
+      previous = schedule[schedule.length - 1];
       context.log(`  ${num(target)} pending: ${num(count / (elapsedMs / 1000))} waits/s`);
     }
     // Two inputs per fire-set wait (profile + entry); leave room for them to be committed before the first is due.

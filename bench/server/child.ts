@@ -56,12 +56,19 @@ const keys = new ApiKeys(store);
 if (!(await keys.resolve(config.apiKey))) await keys.create(config.project, "bench", config.apiKey);
 
 const recorder = new Recorder((at) => send({ notice: "first-timer", at }));
-// Deliveries are only visible in the batch handed to the store: observe it after it commits.
+// Deliveries are only visible in the batches handed to the store: observe them once committed.
 const commit = store.commit.bind(store);
 store.commit = async (batch: CommitBatch): Promise<void> => {
   await commit(batch);
-  recorder.afterCommit(batch);
+  recorder.afterCommit([batch]);
 };
+const commitMany = store.commitMany?.bind(store);
+if (commitMany) {
+  store.commitMany = async (batches: readonly CommitBatch[]): Promise<void> => {
+    await commitMany(batches);
+    recorder.afterCommit(batches);
+  };
+}
 
 const engine = new Engine({
   store,
@@ -98,6 +105,7 @@ async function progress(): Promise<Progress> {
     timersFired: recorder.timersFired,
     batches: recorder.batches,
     batchInputs: recorder.batchInputs,
+    commits: recorder.commits,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     rssBytes: memory.rss,

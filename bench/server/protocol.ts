@@ -31,9 +31,10 @@ export interface Progress {
   consumed: number;
   /** Timer inputs committed so far. */
   timersFired: number;
-  /** Executor batches (one transaction each) committed so far, and the inputs they held. */
+  /** Partition batches committed so far, the inputs they held, and the store transactions holding them. */
   batches: number;
   batchInputs: number;
+  commits: number;
   /** process.cpuUsage() of the server, in microseconds. */
   cpuUserUs: number;
   cpuSystemUs: number;

@@ -17,11 +17,13 @@ export class Recorder {
   /** Executor batches committed, and the log entries and timers they held. */
   batches = 0;
   batchInputs = 0;
+  /** Store transactions (a commit may hold the batches of several partitions). */
+  commits = 0;
   private readonly committed = new LatencyHistogram();
   private readonly outbox = new LatencyHistogram();
   private readonly timerFired = new LatencyHistogram();
   private readonly timerCommitted = new LatencyHistogram();
-  /** Users that got a delivery in the batch being committed (the executor commits one batch at a time). */
+  /** Users that got a delivery in the last commit (the executor commits one group of batches at a time). */
   private readonly delivered = new Set<string>();
   private window = { first: 0, last: 0, count: 0 };
   /** How long callbacks waited for the event loop (the executor runs on it too). */
@@ -58,11 +60,19 @@ export class Recorder {
     this.loopDelay.reset();
   }
 
-  /** Store.commit has returned for this batch: note which users got a delivery. */
-  afterCommit(batch: CommitBatch): void {
+  /**
+   * A commit (of one or several partitions' batches) has returned: note which users got a
+   * delivery. The executor reports each partition's batch after this and before its next commit.
+   */
+  afterCommit(batches: readonly CommitBatch[]): void {
+    this.commits++;
+    this.delivered.clear();
     if (!this.recording) return;
-    for (const change of batch.changes)
-      for (const delivery of change.deliveries) this.delivered.add(delivery.userId);
+    for (const batch of batches) {
+      for (const change of batch.changes) {
+        for (const delivery of change.deliveries) this.delivered.add(delivery.userId);
+      }
+    }
   }
 
   /** The timer service handed a due timer to the executor, `latenessMs` after its due time. */
@@ -100,7 +110,6 @@ export class Recorder {
       if (this.outboxEvents.size === 0 || this.outboxEvents.has(input.name))
         this.outbox.recordMs(now - intended);
     }
-    this.delivered.clear();
   }
 
   report(): LatencyReport {

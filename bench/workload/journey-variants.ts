@@ -54,12 +54,18 @@ export function journeyVariants(bases: readonly JourneyDefinition[], count: numb
   return variants;
 }
 
-/** Every event name the journeys react to (so the workload can pick names no journey knows). */
-export function reactiveEventNames(variants: readonly JourneyVariant[]): Set<string> {
+/** Every event name the journeys and segments react to (so the workload can pick names none knows). */
+export function reactiveEventNames(
+  variants: readonly JourneyVariant[],
+  segments: readonly SegmentDefinition[],
+): Set<string> {
   const names = new Set<string>();
   for (const variant of variants) {
     for (const spec of [...variant.entry, ...variant.advance, ...variant.finish]) names.add(spec.name);
   }
+  const specs: EventSpec[] = [];
+  for (const segment of segments) collectEvents(segment.condition, undefined, specs);
+  for (const spec of specs) names.add(spec.name);
   return names;
 }
 
