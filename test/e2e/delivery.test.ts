@@ -79,8 +79,10 @@ describe("delivery through a real provider API (local webhook server)", () => {
     );
     assert.equal(hook.count(sent.idempotencyKey), 1);
     const call = hook.accepted.find((a) => a.key === sent.idempotencyKey);
-    assert.equal((call?.message.body as Body).content.body, "n=1");
-    assert.equal((call?.message.body as Body).userId, "u1");
+    assert.ok(call);
+    const payload = call.message.body as Body;
+    assert.equal(payload.content.body, "n=1");
+    assert.equal(payload.userId, "u1");
   });
 
   it("a provider outage under load: the circuit opens, nothing is lost, each message is sent once after recovery", async () => {
