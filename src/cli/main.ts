@@ -23,10 +23,13 @@ function serveHelp(): string {
     "",
     "settings (flag / environment variable / default):",
   ];
+  const flag = Math.max(...SERVE_SETTINGS.map((s) => s.flag.length));
+  const env = Math.max(...SERVE_SETTINGS.map((s) => s.env.length));
+  const value = Math.max(...SERVE_SETTINGS.map((s) => s.default.length), "(generated)".length);
   for (const s of SERVE_SETTINGS)
-    lines.push(`  --${s.flag.padEnd(12)} ${s.env.padEnd(22)} ${s.default.padEnd(12)} ${s.help}`);
+    lines.push(`  --${s.flag.padEnd(flag)} ${s.env.padEnd(env)} ${s.default.padEnd(value)} ${s.help}`);
   lines.push(
-    `  ${"".padEnd(14)} ${"JOURNEYS_API_KEY".padEnd(22)} ${"(generated)".padEnd(12)} key of the default project, instead of a generated one`,
+    `  ${"".padEnd(flag + 2)} ${"JOURNEYS_API_KEY".padEnd(env)} ${"(generated)".padEnd(value)} key of the default project, instead of a generated one`,
   );
   return lines.join("\n");
 }
