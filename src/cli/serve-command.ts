@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ApiKeys } from "../api/auth.js";
 import { buildServer } from "../api/server.js";
+import { startDeliverySpan } from "../observability/delivery-span.js";
 import { parseRetention } from "../observability/journal-retention.js";
 import { loggerOptions, parseLogLevel } from "../observability/logger.js";
 import { Observability } from "../observability/observability.js";
@@ -145,6 +146,10 @@ function observedEngine(
       hooks.onError(error, where);
       extra.onError?.(error, where);
     },
+    onDeadLetters: (count) => {
+      metrics.deadLetters(count);
+      extra.onDeadLetters?.(count);
+    },
     onIngest: (project, accepted, duplicates) => {
       hooks.onIngest(project, accepted, duplicates);
       extra.onIngest?.(project, accepted, duplicates);
@@ -160,6 +165,7 @@ function observedEngine(
                 delivery?.observer?.attempt(info);
               },
             },
+            span: (attempt) => startDeliverySpan(observability.tracing, attempt),
             onBreaker: (provider, state) => {
               metrics.breaker(provider, state);
               delivery?.onBreaker?.(provider, state);

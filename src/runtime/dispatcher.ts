@@ -41,6 +41,19 @@ export interface DispatcherOptions {
   pollMs?: number;
   random?: () => number;
   observer?: DispatchObserver;
+  /** Starts the trace span of an attempt (observability); the provider call runs inside it. */
+  span?: (attempt: {
+    project: string;
+    idempotencyKey: string;
+    channel: string;
+    provider: string;
+    journeyId: string;
+    nodeId: string;
+    attempt: number;
+  }) => {
+    run<T>(fn: () => T): T;
+    end(outcome: "sent" | "retry" | "permanent" | "dead" | "skipped", error?: string): void;
+  };
   /** Last touch before a payload leaves (e.g. open/click tracking in email html). */
   preparePayload?: (delivery: StoredDelivery) => StoredDelivery["payload"];
   onError?: (error: unknown) => void;
@@ -221,10 +234,24 @@ export class Dispatcher {
       ...(d.address !== undefined ? { address: d.address } : {}),
       payload: this.options.preparePayload ? this.options.preparePayload(d) : d.payload,
     }));
+    const spans = this.options.span
+      ? batch.map((d) =>
+          this.options.span?.({
+            project: d.project,
+            idempotencyKey: d.idempotencyKey,
+            channel: d.channel,
+            provider: handle.id,
+            journeyId: d.journeyId,
+            nodeId: d.nodeId,
+            attempt: d.attempts + 1,
+          }),
+        )
+      : undefined;
     let outcomes: SendOutcome[];
     try {
       // Providers time out their own calls; this bound only guards against one that never settles.
-      outcomes = await handle.provider.send(messages, AbortSignal.timeout(this.leaseMs / 2));
+      const send = () => handle.provider.send(messages, AbortSignal.timeout(this.leaseMs / 2));
+      outcomes = await (spans?.[0] ? spans[0].run(send) : send());
     } catch (error) {
       outcomes = batch.map(() => ({
         status: "retry",
@@ -282,6 +309,16 @@ export class Dispatcher {
           break;
       }
     });
+    if (spans) {
+      batch.forEach((_, i) => {
+        const outcome = outcomes[i];
+        const status = updates[i]?.status;
+        spans[i]?.end(
+          status === "dead" ? "dead" : (outcome?.status ?? "retry"),
+          outcome && outcome.status !== "sent" ? outcome.error : undefined,
+        );
+      });
+    }
     // A permanent error is the message's fault, not the provider's: it counts as the provider answering.
     if (failed && !succeeded) handle.breaker.failure(now);
     else handle.breaker.success();

@@ -33,6 +33,8 @@ export interface EngineOptions {
   traceContext?: () => string | undefined;
   /** How often segment entries are re-evaluated for every user (default 1 h; 0 turns it off). */
   segmentRefreshMs?: number;
+  /** Reports the dead-letter depth (every 10 s). */
+  onDeadLetters?: (count: number) => void;
   /** How often consumed log entries are trimmed (default 30 s). */
   maintenanceMs?: number;
   /** Public base URL of this server (`https://journeys.example.com`): enables open/click tracking links. */
@@ -155,6 +157,9 @@ export class Engine {
     await this.timers.start();
     this.dispatcher?.start();
     this.schedule(this.options.maintenanceMs ?? 30_000, () => this.maintain());
+    const onDeadLetters = this.options.onDeadLetters;
+    if (onDeadLetters)
+      this.schedule(10_000, async () => onDeadLetters(await this.store.countDeliveries("dead")));
     const refresh = this.options.segmentRefreshMs ?? 3_600_000;
     if (refresh > 0) this.schedule(refresh, () => this.refreshSegments());
     this.accepting = true;

@@ -185,6 +185,8 @@ export interface Store {
    */
   claimDeliveries(now: Millis, limit: number, leaseMs?: number): Promise<StoredDelivery[]>;
   updateDeliveries(updates: DeliveryUpdate[]): Promise<void>;
+  /** Deliveries in a status across projects (dead-letter depth for metrics). */
+  countDeliveries(status: DeliveryStatus): Promise<number>;
   listDeliveries(query: DeliveryQuery): Promise<StoredDelivery[]>;
   getDelivery(project: string, id: number): Promise<StoredDelivery | undefined>;
   findDeliveryByKey(idempotencyKey: string): Promise<StoredDelivery | undefined>;

@@ -16,6 +16,7 @@ const STATEMENTS = [
   "getDelivery",
   "findByKey",
   "eraseDeliveries",
+  "countByStatus",
 ] as const;
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -54,6 +55,10 @@ export class DeliveryTable {
 
   constructor(db: SqliteDatabase) {
     this.sql = prepareSqlFile(db, "deliveries.sql", STATEMENTS);
+  }
+  /** Deliveries in a status, across projects (the dead-letter depth). */
+  count(status: DeliveryStatus): number {
+    return (this.sql.countByStatus.get(status) as { n: number }).n;
   }
 
   /** Queues deliveries (or records them as skipped when the engine decided not to send). */

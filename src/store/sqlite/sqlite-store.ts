@@ -1,6 +1,6 @@
 import type { EmittedEvent } from "../../core/effect.js";
 import type { JsonObject } from "../../core/model.js";
-import type { Instance, JournalLine, Millis } from "../../core/state.js";
+import type { DeliveryStatus, Instance, JournalLine, Millis } from "../../core/state.js";
 import type {
   CommitBatch,
   DeliveryQuery,
@@ -132,6 +132,11 @@ export class SqliteStore implements Store {
   async claimDeliveries(now: Millis, limit: number, leaseMs = DEFAULT_LEASE_MS): Promise<StoredDelivery[]> {
     this.open();
     return this.claim(now, limit, leaseMs);
+  }
+
+  async countDeliveries(status: DeliveryStatus): Promise<number> {
+    this.open();
+    return this.deliveries.count(status);
   }
 
   async updateDeliveries(updates: DeliveryUpdate[]): Promise<void> {

@@ -82,3 +82,8 @@ SELECT * FROM deliveries WHERE idempotency_key = ? ORDER BY id LIMIT 1;
 -- name: eraseDeliveries
 -- params: project, userId
 DELETE FROM deliveries WHERE project = ? AND user_id = ?;
+
+-- name: countByStatus
+-- params: status
+-- Uses deliveries_due (status first): the dead-letter depth for metrics.
+SELECT count(*) AS n FROM deliveries WHERE status = ?;
