@@ -134,6 +134,9 @@ async function runServe(args: readonly string[]): Promise<number> {
       (typeof value === "string" ? value : undefined) ?? process.env[spec?.env ?? ""] ?? spec?.default ?? ""
     );
   };
+  if (!["all", "referenced"].includes(setting("event-history"))) {
+    throw new CliError(`--event-history: expected all or referenced, got ${setting("event-history")}`);
+  }
   const port = Number(setting("port"));
   const partitions = Number(setting("partitions"));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -149,6 +152,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     logLevel: setting("log-level"),
     journalRetention: setting("journal-retention"),
     ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
+    ...(setting("event-history") === "referenced" ? { eventHistory: "referenced" as const } : {}),
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

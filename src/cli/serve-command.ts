@@ -17,6 +17,8 @@ export interface ServeOptions {
   apiKey?: string;
   project: string;
   logLevel: string;
+  /** Which events the per-user history records (see EngineOptions.history). */
+  eventHistory?: "all" | "referenced";
   /** Base URL the outside world reaches this server at (tracking links, Twilio signatures). */
   publicUrl?: string;
   /** Engine settings beyond the flags (tests and embedding: delivery backoff, breaker...). */
@@ -49,6 +51,12 @@ export const SERVE_SETTINGS = [
     env: "JOURNEYS_LOG_LEVEL",
     default: "info",
     help: "fatal, error, warn, info, debug, trace or silent",
+  },
+  {
+    flag: "event-history",
+    env: "JOURNEYS_EVENT_HISTORY",
+    default: "all",
+    help: "all: every event counts in per-user history; referenced: only events a condition counts (faster)",
   },
   {
     flag: "public-url",
@@ -98,6 +106,7 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     log,
     partitions: options.partitions,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    ...(options.eventHistory ? { history: options.eventHistory } : {}),
     ...options.engine,
     ...observedEngine(observability, options.engine ?? {}),
   });

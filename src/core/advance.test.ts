@@ -857,3 +857,35 @@ describe("advance: time-based segment entry", () => {
     assert.equal(user.instance("winback")?.entries, 1, "staying in the segment is not entering it again");
   });
 });
+
+describe("advance: event history modes", () => {
+  const journey: JourneyDefinition = {
+    id: "j",
+    entry: { event: "checkout" },
+    start: "a",
+    nodes: {
+      a: { edges: [{ to: "buyer", when: { performed: { event: "purchase" } } }, { to: "other" }] },
+      buyer: {},
+      other: {},
+    },
+  };
+
+  it("referenced: events no condition counts change no state, counted ones are recorded", () => {
+    const catalog = { ...catalogOf([journey]), history: "referenced" as const };
+    const user = new UserDriver(catalog);
+    user.event("purchase");
+    const before = user.profile;
+    const effects = user.event("page_view");
+    assert.equal(effects.length, 0, "no profile write for an event nobody counts");
+    assert.equal(user.profile, before);
+    assert.equal(user.profile?.history.page_view, undefined);
+    user.event("checkout");
+    assert.equal(user.instance("j")?.node, "buyer");
+  });
+
+  it("all (default): every event is in the history", () => {
+    const user = new UserDriver(catalogOf([journey]));
+    user.event("page_view");
+    assert.equal(user.profile?.history.page_view?.total, 1);
+  });
+});

@@ -92,12 +92,20 @@ export interface Catalog {
   segments: ReadonlyMap<string, CompiledCondition>;
   /** Event name -> tracked `performed` filters (history keys). */
   trackers: ReadonlyMap<string, { key: string; match: Predicate }[]>;
+  /**
+   * Which events the history summary records: `all` (default), or only those a `performed`
+   * condition of a published journey or segment counts (`referenced`): the other events then
+   * change no state at all, which saves a profile write per event.
+   */
+  history: "all" | "referenced";
+  performedNames: ReadonlySet<string>;
 }
 
 export interface CatalogSource {
   journeys: readonly { definition: JourneyDefinition; version: number; status: JourneyStatus }[];
   segments: readonly SegmentDefinition[];
   templates: readonly TemplateDefinition[];
+  history?: "all" | "referenced";
 }
 
 /** Compiles published journeys, segments and templates into a Catalog; issues name their JSON path. */
@@ -107,11 +115,13 @@ export function buildCatalog(
 ): { catalog: Catalog; issues: Issue[] } {
   const issues: Issue[] = [];
   const trackers = new Map<string, { key: string; match: Predicate }[]>();
+  const performedNames = new Set<string>();
   const segments = new Map<string, CompiledCondition>();
   for (const segment of source.segments) {
     const compiler: ConditionCompiler = {
       issues,
       trackers,
+      performedNames,
       splitOffset: 0,
       journeyId: "",
       nodeId: segment.id,
@@ -135,7 +145,13 @@ export function buildCatalog(
   const byEntryEvent = new Map<string, CompiledJourney[]>();
   const segmentEntries: CompiledJourney[] = [];
   for (const { definition, version, status } of source.journeys) {
-    const journey = compileJourney(definition, version, status, { engine, templates, trackers, issues });
+    const journey = compileJourney(definition, version, status, {
+      engine,
+      templates,
+      trackers,
+      performedNames,
+      issues,
+    });
     journeys.set(journey.id, journey);
     if (status !== "active") continue;
     if (journey.entry.kind === "event") {
@@ -144,13 +160,25 @@ export function buildCatalog(
       byEntryEvent.set(journey.entry.event, list);
     } else if (journey.entry.kind === "segment") segmentEntries.push(journey);
   }
-  return { catalog: { journeys, byEntryEvent, segmentEntries, segments, trackers }, issues };
+  return {
+    catalog: {
+      journeys,
+      byEntryEvent,
+      segmentEntries,
+      segments,
+      trackers,
+      history: source.history ?? "all",
+      performedNames,
+    },
+    issues,
+  };
 }
 
 interface JourneyCompiler {
   engine: TemplateEngine;
   templates: ReadonlyMap<string, { channel: Channel; content: CompiledContent }>;
   trackers: Map<string, { key: string; match: Predicate }[]>;
+  performedNames: Set<string>;
   issues: Issue[];
 }
 
@@ -165,6 +193,7 @@ function compileJourney(
   const conditions = (nodeId: string): ConditionCompiler => ({
     issues,
     trackers: env.trackers,
+    performedNames: env.performedNames,
     splitOffset: 0,
     journeyId: definition.id,
     nodeId,

@@ -33,6 +33,8 @@ export interface CompiledCondition {
 /** Per-compile state: tracked `performed` filters and the running split offset of a node. */
 export interface ConditionCompiler {
   issues: Issue[];
+  /** Event names some `performed` condition counts (kept in history even in "referenced" mode). */
+  performedNames: Set<string>;
   /** Event name -> tracked filters, so history counts `performed` with `where` exactly. */
   trackers: Map<string, { key: string; match: Predicate }[]>;
   /** Offset for the next split on the node being compiled (splits share the 0–100 range). */
@@ -217,6 +219,7 @@ function compilePerformed(
   compiler: ConditionCompiler,
 ): CompiledCondition {
   let key = spec.event;
+  compiler.performedNames.add(spec.event);
   if (spec.where) {
     key = `${spec.event}|${JSON.stringify(spec.where)}`;
     const match = compileFilter(spec.where, joinPath(path, "where"), compiler.issues);

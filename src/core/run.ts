@@ -146,6 +146,9 @@ export class Run {
   /** Adds an event occurrence to the history summary (by name and by tracked filters). */
   recordEvent(event: EventInput): void {
     const profile = this.requireProfile();
+    const { history, performedNames } = this.catalog;
+    // In "referenced" mode an event no condition counts changes no state: nothing to write.
+    if (history === "referenced" && !performedNames.has(event.name)) return;
     const keys = [event.name];
     const trackers = this.catalog.trackers.get(event.name);
     if (trackers) {

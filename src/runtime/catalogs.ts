@@ -42,7 +42,11 @@ export class ProjectCatalogs {
   private readonly cache = new Map<string, Catalog>();
   private readonly engine: TemplateEngine = createTemplateEngine();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Which events the history summary records (see Catalog.history). */
+    private readonly history: "all" | "referenced" = "all",
+  ) {}
 
   /** The project's catalog, loading it on first use. */
   async get(project: string): Promise<Catalog> {
@@ -94,6 +98,7 @@ export class ProjectCatalogs {
       journeys.push({ definition: version.definition, version: version.version, status: record.status });
     }
     return {
+      history: this.history,
       journeys,
       segments: segmentDocs.map((doc) => doc.body as unknown as SegmentDefinition),
       templates: templateDocs.map((doc) => doc.body as unknown as TemplateDefinition),

@@ -33,6 +33,11 @@ export interface EngineOptions {
   traceContext?: () => string | undefined;
   /** How often segment entries are re-evaluated for every user (default 1 h; 0 turns it off). */
   segmentRefreshMs?: number;
+  /**
+   * Which events the per-user history records: `all` (default), or only events some `performed`
+   * condition counts (`referenced`, faster: other events then write nothing but the log).
+   */
+  history?: "all" | "referenced";
   /** Reports the dead-letter depth (every 10 s). */
   onDeadLetters?: (count: number) => void;
   /** How often consumed log entries are trimmed (default 30 s). */
@@ -95,7 +100,7 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.partitions = options.partitions ?? 64;
     this.publicUrl = options.publicUrl?.replace(/\/+$/, "");
-    this.catalogs = new ProjectCatalogs(this.store);
+    this.catalogs = new ProjectCatalogs(this.store, options.history ?? "all");
     this.timers = new TimerService({
       store: this.store,
       clock: this.clock,
