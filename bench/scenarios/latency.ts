@@ -1,11 +1,14 @@
 import type { JourneyDefinition } from "../../src/core/model.js";
+import { sleep } from "../lib/clock.js";
 import { HttpClient } from "../lib/http-client.js";
 import { type LatencySummary, NO_LATENCY } from "../lib/latency-histogram.js";
 import { openLoop } from "../lib/open-loop.js";
 import { Prng } from "../lib/prng.js";
 import type { ScenarioResult } from "../lib/results.js";
 import { ms, num, type Table } from "../lib/table.js";
+import { WebhookReceiver } from "../lib/webhook-receiver.js";
 import type { LatencyReport } from "../server/protocol.js";
+import { type ServerProcess, ServerUnresponsiveError } from "../server/server-process.js";
 import type { BenchEvent } from "../workload.js";
 import { Workload } from "../workload.js";
 import { API_KEY, ProgressMonitor, publish, type Scenario, seed, startServer } from "./context.js";
@@ -18,7 +21,7 @@ export const PROBE_JOURNEY: JourneyDefinition = {
   start: "send",
   nodes: {
     send: {
-      actions: [{ send: { channel: "webhook", content: { probe: "{{ user.id }}" } } }],
+      actions: [{ send: { channel: "webhook", content: { probe: "{{ journey.entry.properties._t }}" } } }],
     },
   },
 };
@@ -41,6 +44,8 @@ interface RateFigures {
   outbox: LatencySummary;
   /** Intended send time to the webhook provider receiving it: needs a dispatcher. */
   provider: LatencySummary | null;
+  /** Probe webhooks the receiver got (of the probes committed to the outbox in the window). */
+  probesReceived: number;
   /** The server's event-loop delay during the window: how long ready callbacks (HTTP, group commit) waited. */
   eventLoopDelay: LatencySummary;
   drainS: number;
@@ -56,16 +61,29 @@ export const latency: Scenario = {
     const windowS = context.options.durationS ?? (quick ? 6 : 60);
     const rates = [5_000, 20_000];
     const workload = new Workload({ users, seed: context.options.seed });
+    const receiver = new WebhookReceiver();
+    const webhookUrl = await receiver.start();
     const server = await startServer(context, "latency.db", {
       workload: { users, seed: context.options.seed },
+      dispatcher: true,
+      webhookUrl,
     });
     const figures: RateFigures[] = [];
+    const failures: string[] = [];
     try {
       const published = await publish(context, server, workload, [PROBE_JOURNEY]);
       await seed(context, server, users);
       for (const rate of rates) {
         context.log(`  ${num(rate)} events/s open loop: ${warmupS} s warm-up + ${windowS} s measured`);
-        figures.push(await atRate(server, workload, rate, warmupS, windowS));
+        try {
+          figures.push(await atRate(server, receiver, workload, rate, warmupS, windowS));
+        } catch (error) {
+          // A server that stops answering is a finding to report, not a reason to lose the other figures.
+          if (!(error instanceof ServerUnresponsiveError)) throw error;
+          failures.push(`${num(rate)}/s: ${error.message}; the server was killed (see docs/benchmarks.md)`);
+          context.log(`  ${failures[failures.length - 1]}`);
+          break;
+        }
       }
       const row = (f: RateFigures, name: string, summary: LatencySummary | null): (string | number)[] => [
         num(f.rate),
@@ -90,9 +108,10 @@ export const latency: Scenario = {
         notes: [
           ...figures.map(
             (f) =>
-              `${num(f.rate)}/s: sent ${num(f.sentPerS)} ev/s, ${f.errors} failed requests, sender at worst ${ms(f.maxSendDelayMs)} ms behind schedule, drained ${num(f.drainS, 1)} s after the last send`,
+              `${num(f.rate)}/s: sent ${num(f.sentPerS)} ev/s, ${f.errors} failed requests, sender at worst ${ms(f.maxSendDelayMs)} ms behind schedule, drained ${num(f.drainS, 1)} s after the last send, ${num(f.probesReceived)} of ${num(f.outbox.count)} probes received by the webhook provider`,
           ),
-          "webhook provider: n/a until a dispatcher exists in src/runtime (deliveries stay queued in the outbox)",
+          "webhook provider: the engine's dispatcher posting each probe's webhook to a receiver in the load generator's process",
+          ...failures.map((failure) => `FAILED at ${failure}`),
         ],
       };
       return {
@@ -100,16 +119,18 @@ export const latency: Scenario = {
         mode: quick ? "quick" : "full",
         parameters: { users, rates, warmupS, windowS, probeShare: PROBE_SHARE, seed: context.options.seed },
         tables: [table],
-        figures: { rates: figures },
+        figures: { rates: figures, failures },
       } satisfies ScenarioResult;
     } finally {
-      await server.stop();
+      await server.stop(failures.length > 0 ? 1000 : 30_000);
+      await receiver.stop();
     }
   },
 };
 
 async function atRate(
-  server: Awaited<ReturnType<typeof startServer>>,
+  server: ServerProcess,
+  receiver: WebhookReceiver,
   workload: Workload,
   rate: number,
   warmupS: number,
@@ -136,13 +157,16 @@ async function atRate(
       mark: {
         atMs: warmupS * 1000,
         run: async (since) => {
-          await server.request({ cmd: "record", on: true, outboxEvents: ["bench_probe"], since });
+          receiver.latency.reset();
+          receiver.since = since;
+          await server.request({ cmd: "record", on: true, outboxEvents: ["bench_probe"], since }, 60_000);
         },
       },
     });
-    const drain = await server.request<{ elapsedMs: number }>({ cmd: "drain", timeoutMs: 300_000 });
-    const report = await server.request<LatencyReport>({ cmd: "latency", reset: true });
-    await server.request({ cmd: "record", on: false });
+    const drain = await server.request<{ elapsedMs: number }>({ cmd: "drain", timeoutMs: 300_000 }, 360_000);
+    await waitForProbes(receiver, report0(result.sent), Math.max(15_000, windowS * 2000));
+    const report = await server.request<LatencyReport>({ cmd: "latency", reset: true }, 60_000);
+    await server.request({ cmd: "record", on: false }, 60_000);
     return {
       rate,
       sentPerS: result.sent / (result.sendingMs / 1000),
@@ -151,12 +175,29 @@ async function atRate(
       ack: result.ack.summary(),
       committed: report.committed,
       outbox: report.outbox.count > 0 ? report.outbox : NO_LATENCY,
-      provider: null,
+      provider: receiver.latency.count > 0 ? receiver.latency.summary() : null,
+      probesReceived: receiver.latency.count,
       eventLoopDelay: report.eventLoopDelay,
       drainS: drain.elapsedMs / 1000,
     };
   } finally {
     monitor.stop();
     client.close();
+  }
+}
+
+/** Roughly how many probes a run sent (the share is drawn at random). */
+function report0(sent: number): number {
+  return Math.floor(sent * PROBE_SHARE * 0.9);
+}
+
+/** Waits (at most `maxMs`) until the receiver has seen about as many probes as were sent. */
+async function waitForProbes(receiver: WebhookReceiver, expected: number, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = -1;
+  while (Date.now() < deadline && receiver.received < expected) {
+    if (receiver.received === last) await sleep(250);
+    last = receiver.received;
+    await sleep(100);
   }
 }

@@ -12,6 +12,7 @@ import { Workload } from "../workload.js";
 import {
   appendedTotal,
   consumedTotal,
+  type DriveControl,
   driveWorkload,
   scheduleTimedWaits,
   scheduleWaits,
@@ -54,6 +55,13 @@ for (const pragma of (process.env.BENCH_SQLITE_PRAGMAS ?? "").split(";")) {
 timings.opened = monotonicMs();
 const keys = new ApiKeys(store);
 if (!(await keys.resolve(config.apiKey))) await keys.create(config.project, "bench", config.apiKey);
+if (config.webhookUrl) {
+  await store.putDocument(config.project, "provider", "bench-webhook", {
+    type: "webhook",
+    channel: "webhook",
+    config: { url: config.webhookUrl },
+  });
+}
 
 const recorder = new Recorder((at) => send({ notice: "first-timer", at }));
 // Deliveries are only visible in the batches handed to the store: observe them once committed.
@@ -77,6 +85,8 @@ const engine = new Engine({
   batchSize: config.batchSize,
   cacheSize: config.cacheSize,
   timerHorizonMs: config.timerHorizonMs,
+  // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
+  delivery: config.dispatcher ? { provider: { allowPrivateUrls: true } } : false,
   onBatch: (report) => recorder.onBatch(report),
   onTimerFired: (lateness) => recorder.onTimerFired(lateness),
   onError: (error, where) =>
@@ -90,6 +100,7 @@ timings.listening = monotonicMs();
 const address = app.server.address();
 const port = typeof address === "object" && address ? address.port : 0;
 
+const drive: DriveControl = { stopped: false, ingested: 0 };
 let workload: Workload | undefined;
 const theWorkload = (): Workload => {
   workload ??= new Workload(config.workload);
@@ -106,6 +117,7 @@ async function progress(): Promise<Progress> {
     batches: recorder.batches,
     batchInputs: recorder.batchInputs,
     commits: recorder.commits,
+    ingested: drive.ingested,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     rssBytes: memory.rss,
@@ -193,7 +205,10 @@ async function handle(command: Command): Promise<unknown> {
     case "drain":
       return drain(command.timeoutMs);
     case "drive":
-      return driveWorkload(engine, config.project, theWorkload(), command.options);
+      return driveWorkload(engine, config.project, theWorkload(), command.options, drive);
+    case "stop-drive":
+      drive.stopped = true;
+      return null;
     case "waits":
       return scheduleWaits(engine, config.project, (i) => theWorkload().userId(i), command.options);
     case "timed-waits":

@@ -24,19 +24,28 @@ export async function appendedTotal(engine: Engine): Promise<number> {
 }
 
 /** Ingests the workload's event mix with `concurrency` calls in flight until the count or time is reached. */
+/** Lets the parent stop an in-process drive and read how much it ingested. */
+export interface DriveControl {
+  stopped: boolean;
+  /** Events ingested by drives since the process started. */
+  ingested: number;
+}
+
 export async function driveWorkload(
   engine: Engine,
   project: string,
   workload: Workload,
   options: DriveOptions,
+  control: DriveControl,
 ): Promise<{ ingested: number; elapsedMs: number }> {
   const start = monotonicMs();
   const stream = workload.events(options.stream);
   const base = (await appendedTotal(engine)) - consumedTotal(engine);
   let ingested = 0;
   let claimed = 0;
+  control.stopped = false;
   const worker = async (): Promise<void> => {
-    while (claimed < options.events && monotonicMs() - start < options.durationMs) {
+    while (!control.stopped && claimed < options.events && monotonicMs() - start < options.durationMs) {
       if (base + ingested - consumedTotal(engine) > options.maxLag) {
         await sleep(2);
         continue;
@@ -46,6 +55,7 @@ export async function driveWorkload(
       const events: IncomingEvent[] = stream.batch(size);
       await engine.ingest(project, events);
       ingested += size;
+      control.ingested += size;
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));

@@ -20,6 +20,12 @@ export interface ServerConfig {
   synchronous?: "normal" | "full";
   /** HTTP port (default: any free port). */
   port?: number;
+  /**
+   * Run the engine's dispatcher (default false: deliveries stay queued in the outbox, which is
+   * what throughput and timers measure). With `webhookUrl`, `webhook` sends go there.
+   */
+  dispatcher?: boolean;
+  webhookUrl?: string;
   /** Write a CPU profile to this directory when the child exits (node --cpu-prof). */
   cpuProfileDir?: string;
 }
@@ -35,6 +41,8 @@ export interface Progress {
   batches: number;
   batchInputs: number;
   commits: number;
+  /** Events ingested by in-process drives so far. */
+  ingested: number;
   /** process.cpuUsage() of the server, in microseconds. */
   cpuUserUs: number;
   cpuSystemUs: number;
@@ -118,6 +126,8 @@ export type Command =
   | { cmd: "progress" }
   | { cmd: "drain"; timeoutMs: number }
   | { cmd: "drive"; options: DriveOptions }
+  /** Ends a running drive (its `drive` request then answers). */
+  | { cmd: "stop-drive" }
   | { cmd: "waits"; options: WaitsOptions }
   | { cmd: "timed-waits"; options: TimedWaitsOptions }
   | { cmd: "latency"; reset: boolean }

@@ -4,6 +4,19 @@ import { fileURLToPath } from "node:url";
 import { monotonicMs } from "../lib/clock.js";
 import type { Command, Notice, Progress, Reply, ServerConfig } from "./protocol.js";
 
+/** The server did not answer a command in time: its event loop is blocked, or it hangs. */
+export class ServerUnresponsiveError extends Error {
+  readonly code = "SERVER_UNRESPONSIVE";
+
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`the benchmark server did not answer "${command}" within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = "ServerUnresponsiveError";
+  }
+}
+
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "child.ts");
 
 export interface SpawnOptions {
@@ -87,17 +100,33 @@ export class ServerProcess {
     this.noticeHandlers.push(handler);
   }
 
-  /** Sends a command and resolves with its result. */
-  request<T>(command: Command): Promise<T> {
+  /**
+   * Sends a command and resolves with its result; rejects with ServerUnresponsiveError when no
+   * answer comes within `timeoutMs` (the server's event loop is blocked or it hangs).
+   */
+  request<T>(command: Command, timeoutMs = 45 * 60_000): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ServerUnresponsiveError(command.cmd, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          (resolve as (value: unknown) => void)(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       this.child.send({ id, command });
     });
   }
 
   progress(): Promise<Progress> {
-    return this.request<Progress>({ cmd: "progress" });
+    return this.request<Progress>({ cmd: "progress" }, 120_000);
   }
 
   /** kill -9: no chance to flush or close anything. */
@@ -111,7 +140,7 @@ export class ServerProcess {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
     try {
-      await this.request({ cmd: "shutdown" }).catch(() => undefined);
+      await this.request({ cmd: "shutdown" }, timeoutMs).catch(() => undefined);
       await this.exited;
     } finally {
       clearTimeout(timer);
