@@ -13,6 +13,8 @@ export class HttpClient {
     baseUrl: string,
     private readonly apiKey: string,
     connections: number,
+    /** A request unanswered this long fails (a hung server must not hang the benchmark). */
+    private readonly timeoutMs = 120_000,
   ) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
@@ -61,6 +63,9 @@ export class HttpClient {
         },
       );
       request.on("error", reject);
+      request.setTimeout(this.timeoutMs, () =>
+        request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)),
+      );
       request.end(body);
     });
   }
