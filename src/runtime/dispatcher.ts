@@ -133,13 +133,17 @@ export class Dispatcher {
       const room = Math.min(this.claimLimit, this.concurrency * 8);
       const claimed = await store.claimDeliveries(clock.now(), room, this.leaseMs);
       if (claimed.length === 0) return;
-      await this.route(claimed);
-      if (claimed.length < room) return;
+      const launched = await this.route(claimed);
+      // Nothing could start (every provider busy or limited): wait for a call to finish (wake) or the poll.
+      if (launched === 0 || claimed.length < room) return;
+      // The store answers synchronously: yield so the calls in flight can complete and free their slots.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  /** Groups claimed deliveries by provider and starts their calls; puts back what must wait. */
-  private async route(claimed: readonly StoredDelivery[]): Promise<void> {
+  /** Groups claimed deliveries by provider and starts their calls; puts back what must wait. Returns calls started. */
+  private async route(claimed: readonly StoredDelivery[]): Promise<number> {
+    let launched = 0;
     const now = this.options.clock.now();
     const updates: DeliveryUpdate[] = [];
     const groups = new Map<ProviderHandle, StoredDelivery[]>();
@@ -203,9 +207,11 @@ export class Dispatcher {
       }
       for (let i = 0; i < ready.length; i += handle.provider.maxBatch) {
         this.launch(handle, ready.slice(i, i + handle.provider.maxBatch));
+        launched++;
       }
     }
     if (updates.length > 0) await this.options.store.updateDeliveries(updates);
+    return launched;
   }
 
   private launch(handle: ProviderHandle, batch: StoredDelivery[]): void {

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { eventually, startServer, type TestServer } from "../support/server.js";
+
+process.env.JOURNEYS_ALLOW_PRIVATE_URLS = "1";
+
+/**
+ * A slow provider with few slots and a deep outbox: the dispatcher must keep yielding to the
+ * event loop (so calls complete and the API answers) instead of re-claiming what it cannot send.
+ */
+describe("dispatcher under backpressure", () => {
+  let server: TestServer;
+  const received = new Set<string>();
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received.add(String(req.headers["idempotency-key"]));
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+
+  before(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    server = await startServer(undefined, {
+      engine: { delivery: { concurrency: 1, perProviderConcurrency: 1, claimLimit: 2, pollMs: 20 } },
+    });
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const journey = {
+      id: "notify",
+      entry: { event: "order", key: "properties.n" },
+      start: "hook",
+      nodes: { hook: { actions: [{ webhook: { url: `${url}/o/{{ journey.entry.properties.n }}` } }] } },
+    };
+    assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
+    assert.equal((await server.api("POST", "/v1/journeys/notify/publish")).status, 200);
+  });
+
+  after(async () => {
+    await server.close();
+    receiver.closeAllConnections();
+    receiver.close();
+  });
+
+  it("sends everything and keeps answering requests while the provider is the bottleneck", {
+    timeout: 90_000,
+  }, async () => {
+    for (let b = 0; b < 2; b++) {
+      const events = Array.from({ length: 1000 }, (_, i) => ({
+        userId: `u${i % 7}`,
+        name: "order",
+        properties: { n: b * 1000 + i },
+      }));
+      assert.equal((await server.api("POST", "/v1/events", { events })).status, 202);
+    }
+    let slowest = 0;
+    await eventually(
+      async () => {
+        const started = Date.now();
+        const health = await fetch(`${server.url}/healthz`);
+        slowest = Math.max(slowest, Date.now() - started);
+        assert.equal(health.status, 200);
+        return received.size === 2000;
+      },
+      60_000,
+      "every webhook delivered",
+    );
+    // Not a timing target: a stuck event loop shows as a health check that never answers.
+    assert.ok(slowest < 5000, `health check took ${slowest} ms`);
+  });
+});
