@@ -1,11 +1,13 @@
 import { DateTime, IANAZone } from "luxon";
 import type { Millis } from "./state.js";
+import { localToUtc, zoneOffset } from "./zone-offsets.js";
 
 /**
  * Wall-clock arithmetic in a user's timezone (DST-correct). Pure: every function takes the
  * moment it reasons about; nothing reads the system clock.
  */
 
+const DAY = 86_400_000;
 const LOCAL_TIME = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -35,21 +37,20 @@ function localParts(seconds: number): { hour: number; minute: number; second: nu
  * exists twice (fall back) it is the first of the two.
  */
 export function nextLocalTime(from: Millis, secondsOfDay: number, zone: string): Millis {
-  const start = DateTime.fromMillis(from, { zone });
-  const parts = localParts(secondsOfDay);
+  const wall = from + zoneOffset(zone, from);
+  const midnight = Math.floor(wall / DAY) * DAY;
   for (let day = 0; day < 3; day++) {
-    const candidate = start.plus({ days: day }).set({ ...parts, millisecond: 0 });
-    const at = candidate.toMillis();
+    const at = localToUtc(zone, midnight + day * DAY + secondsOfDay * 1000);
     if (at >= from) return at;
   }
   // Unreachable for valid inputs: three consecutive days always contain the time.
-  return start.plus({ days: 1 }).toMillis();
+  return from + DAY;
 }
 
 /** Seconds since local midnight of a moment in `zone`. */
 export function secondsOfDay(at: Millis, zone: string): number {
-  const local = DateTime.fromMillis(at, { zone });
-  return local.hour * 3600 + local.minute * 60 + local.second;
+  const wall = at + zoneOffset(zone, at);
+  return Math.floor((((wall % DAY) + DAY) % DAY) / 1000);
 }
 
 /**

@@ -187,6 +187,9 @@ export class Executor {
       }
       for (const batch of prepared) if (this.finish(batch)) this.dirty.add(batch.partition);
       this.evict();
+      // The store answers synchronously: yield between rounds so HTTP intake, the group commit
+      // of the log and provider calls keep running while a backlog drains.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
