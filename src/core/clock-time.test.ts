@@ -19,14 +19,12 @@ const ZONES = [
 function referenceNext(from: number, seconds: number, zone: string): { at: number; exact: boolean } {
   const start = DateTime.fromMillis(from, { zone });
   for (let day = 0; day < 3; day++) {
-    const candidate = start
-      .plus({ days: day })
-      .set({
-        hour: Math.floor(seconds / 3600),
-        minute: Math.floor((seconds % 3600) / 60),
-        second: seconds % 60,
-        millisecond: 0,
-      });
+    const candidate = start.plus({ days: day }).set({
+      hour: Math.floor(seconds / 3600),
+      minute: Math.floor((seconds % 3600) / 60),
+      second: seconds % 60,
+      millisecond: 0,
+    });
     const exact = candidate.hour * 3600 + candidate.minute * 60 + candidate.second === seconds;
     if (candidate.toMillis() >= from) return { at: candidate.toMillis(), exact };
   }

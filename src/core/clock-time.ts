@@ -23,13 +23,6 @@ export function isValidTimezone(zone: string): boolean {
   return typeof zone === "string" && zone.length > 0 && IANAZone.isValidZone(zone);
 }
 
-function localParts(seconds: number): { hour: number; minute: number; second: number } {
-  return {
-    hour: Math.floor(seconds / 3600),
-    minute: Math.floor((seconds % 3600) / 60),
-    second: seconds % 60,
-  };
-}
 
 /**
  * The first moment at or after `from` when the clock in `zone` reads `secondsOfDay`. On a day
