@@ -23,7 +23,6 @@ export function isValidTimezone(zone: string): boolean {
   return typeof zone === "string" && zone.length > 0 && IANAZone.isValidZone(zone);
 }
 
-
 /**
  * The first moment at or after `from` when the clock in `zone` reads `secondsOfDay`. On a day
  * when that time does not exist (spring forward) it is the first moment after the gap; when it
