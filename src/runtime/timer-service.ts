@@ -7,7 +7,7 @@ export interface TimerServiceOptions {
   clock: Clock;
   /** How far ahead timers are held in memory (default 60 s); the rest stay on disk. */
   horizonMs?: number;
-  /** Timers loaded from the store per query (default 50,000). */
+  /** Timers loaded from the store per query (default 5,000; the loader yields between pages). */
   pageSize?: number;
   /** Called with each timer's lateness (fired minus due) in ms. */
   onFire?: (latenessMs: number) => void;
@@ -36,7 +36,7 @@ export class TimerService {
 
   constructor(private readonly options: TimerServiceOptions) {
     this.horizonMs = options.horizonMs ?? 60_000;
-    this.pageSize = options.pageSize ?? 50_000;
+    this.pageSize = options.pageSize ?? 5_000;
   }
 
   /** Loads the near future (and anything overdue) and starts firing. */
@@ -154,6 +154,8 @@ export class TimerService {
       if (page.length < this.pageSize) break;
       const last = page[page.length - 1] as StoredTimer;
       cursor = { due: last.due, userId: last.userId, id: last.id };
+      // The store answers synchronously: let due timers fire and requests run between pages.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     this.loadedUntil = until;
     this.fire();
