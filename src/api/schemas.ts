@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isValidTimezone } from "../core/clock-time.js";
-import { type Issue, joinPath } from "../core/issue.js";
+import { fromZodIssues } from "../core/schema-issues.js";
 import { InvalidError } from "../runtime/errors.js";
 
 /** Request and response schemas of the HTTP API: they validate requests and generate the OpenAPI document. */
@@ -90,21 +90,9 @@ export const ErrorResponse = z
   })
   .meta({ id: "Error" });
 
-/** Zod issues as `{ path, message }` with JSON paths (`events[3].userId`). */
-export function zodIssues(error: z.ZodError, base = ""): Issue[] {
-  return error.issues.map((issue) => {
-    let path = base;
-    for (const key of issue.path) path = joinPath(path, typeof key === "number" ? key : String(key));
-    if (issue.code === "unrecognized_keys") {
-      return { path: joinPath(path, issue.keys[0] ?? ""), message: `unknown field ${issue.keys.join(", ")}` };
-    }
-    return { path, message: issue.message };
-  });
-}
-
 /** Parses a request part or throws a 400 naming every JSON path at fault. */
 export function parseRequest<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new InvalidError(`invalid ${what}`, zodIssues(result.error));
+  throw new InvalidError(`invalid ${what}`, fromZodIssues(result.error.issues));
 }

@@ -346,7 +346,6 @@ export class Run {
   /** Re-evaluation once more when `update` actions changed attributes during this run. */
   afterProfileChanges(): void {
     if (!this.attributesChanged) return;
-    this.attributesChanged = false;
     this.reevaluateAll();
     this.checkSegmentEntries(false);
     // A second round of changes is not chased: the bound keeps a bad graph from spinning.

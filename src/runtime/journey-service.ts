@@ -1,8 +1,10 @@
 import { checkJourney } from "../core/check.js";
 import { hash53, partitionOf } from "../core/hash.js";
+import type { Input } from "../core/input.js";
 import type { Issue } from "../core/issue.js";
 import type { JourneyDefinition, SegmentDefinition, TemplateDefinition } from "../core/model.js";
 import { parseJourney } from "../core/schema.js";
+import type { Instance } from "../core/state.js";
 import type { Log, LogEntry, NodeStats, Store } from "../store/types.js";
 import {
   DOC,
@@ -170,30 +172,12 @@ export class JourneyService {
   async refreshSegments(project: string): Promise<number> {
     const catalog = await this.options.catalogs.get(project);
     if (catalog.segmentEntries.length === 0) return 0;
-    const { store, log, partitions, notify, clock } = this.options;
-    const stamp = clock.now().toString(36);
-    const touched = new Set<number>();
-    let users = 0;
-    for (let after = ""; ; ) {
-      const page = await store.userIds(project, after, PAGE);
-      const entries: LogEntry[] = page.map((userId) => {
-        const partition = partitionOf(project, userId, partitions);
-        touched.add(partition);
-        return {
-          project,
-          partition,
-          appendedAt: clock.now(),
-          dedupe: false,
-          input: { kind: "segments", id: `seg:${stamp}:${userId}`, userId },
-        };
-      });
-      if (entries.length > 0) await log.append(entries);
-      users += page.length;
-      if (page.length < PAGE) break;
-      after = page[page.length - 1] as string;
-    }
-    notify(touched);
-    return users;
+    const stamp = this.options.clock.now().toString(36);
+    return this.tellUsers(project, this.allUsers(project), (userId) => ({
+      kind: "segments",
+      id: `seg:${stamp}:${userId}`,
+      userId,
+    }));
   }
 
   private async setStatus(
@@ -224,39 +208,58 @@ export class JourneyService {
    * their other inputs.
    */
   private async announce(project: string, journeyId: string, everyone: boolean): Promise<void> {
-    const { store, log, partitions, notify, clock } = this.options;
-    const stamp = hash53(`${journeyId}:${clock.now()}`).toString(36);
+    const stamp = hash53(`${journeyId}:${this.options.clock.now()}`).toString(36);
+    await this.tellUsers(
+      project,
+      everyone ? this.allUsers(project) : this.usersInJourney(project, journeyId),
+      (userId) => ({
+        kind: "journey-changed",
+        id: `jc:${journeyId}:${stamp}:${userId}`,
+        userId,
+        journeyId,
+      }),
+    );
+  }
+
+  /** Appends one input per user, page by page, and wakes the partitions that got some. */
+  private async tellUsers(
+    project: string,
+    pages: AsyncIterable<string[]>,
+    input: (userId: string) => Input,
+  ): Promise<number> {
+    const { log, partitions, notify, clock } = this.options;
     const touched = new Set<number>();
-    const append = async (userIds: readonly string[]): Promise<void> => {
-      const entries: LogEntry[] = userIds.map((userId) => {
+    let users = 0;
+    for await (const page of pages) {
+      const entries: LogEntry[] = page.map((userId) => {
         const partition = partitionOf(project, userId, partitions);
         touched.add(partition);
-        return {
-          project,
-          partition,
-          appendedAt: clock.now(),
-          dedupe: false,
-          input: { kind: "journey-changed", id: `jc:${journeyId}:${stamp}:${userId}`, userId, journeyId },
-        };
+        return { project, partition, appendedAt: clock.now(), dedupe: false, input: input(userId) };
       });
       if (entries.length > 0) await log.append(entries);
-    };
-    if (everyone) {
-      for (let after = ""; ; ) {
-        const users = await store.userIds(project, after, PAGE);
-        await append(users);
-        if (users.length < PAGE) break;
-        after = users[users.length - 1] as string;
-      }
-    } else {
-      for (let after = ""; ; ) {
-        const instances = await store.instancesOfJourney(project, journeyId, after, PAGE);
-        await append([...new Set(instances.filter((i) => i.status !== "exited").map((i) => i.userId))]);
-        if (instances.length < PAGE) break;
-        after = (instances[instances.length - 1] as { userId: string }).userId;
-      }
+      users += page.length;
     }
     notify(touched);
+    return users;
+  }
+
+  private async *allUsers(project: string): AsyncIterable<string[]> {
+    for (let after = ""; ; ) {
+      const users = await this.options.store.userIds(project, after, PAGE);
+      yield users;
+      if (users.length < PAGE) return;
+      after = users[users.length - 1] as string;
+    }
+  }
+
+  /** Users with an instance of the journey that has not exited. */
+  private async *usersInJourney(project: string, journeyId: string): AsyncIterable<string[]> {
+    for (let after = ""; ; ) {
+      const instances = await this.options.store.instancesOfJourney(project, journeyId, after, PAGE);
+      yield [...new Set(instances.filter((i) => i.status !== "exited").map((i) => i.userId))];
+      if (instances.length < PAGE) return;
+      after = (instances[instances.length - 1] as Instance).userId;
+    }
   }
 
   private async save(project: string, record: JourneyRecord): Promise<void> {

@@ -2,10 +2,10 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type ProviderBody, validateProviderBody } from "../../channels/config.js";
 import { keepSecrets, redactSecrets } from "../../channels/secrets.js";
+import { fromZodIssues } from "../../core/schema-issues.js";
 import type { Engine } from "../../runtime/engine.js";
 import { InvalidError, NotFoundError } from "../../runtime/errors.js";
 import { PROVIDER_DOC, type ProviderDocument } from "../../runtime/provider-registry.js";
-import { zodIssues } from "../schemas.js";
 import { idParam } from "./params.js";
 
 const RateLimit = z.strictObject({
@@ -45,7 +45,7 @@ export function providerRoutes(app: FastifyInstance, engine: Engine): void {
     const { rateLimit, ...spec } = body as Record<string, unknown>;
     const issues = [];
     const limit = rateLimit === undefined ? undefined : RateLimit.safeParse(rateLimit);
-    if (limit && !limit.success) issues.push(...zodIssues(limit.error, "rateLimit"));
+    if (limit && !limit.success) issues.push(...fromZodIssues(limit.error.issues, ["rateLimit"]));
     const stored = (await engine.store.getDocument(request.project, PROVIDER_DOC, id)) as
       | ProviderDocument
       | undefined;
