@@ -45,7 +45,11 @@ const send = (message: Notice | Reply): void => {
 process.on("disconnect", () => process.exit(0));
 
 const timings: { [step: string]: number } = { started: startedAt };
-const storage = openSqlite({ path: config.dbPath, synchronous: config.synchronous ?? "normal" });
+const storage = openSqlite({
+  path: config.dbPath,
+  synchronous: config.synchronous ?? "normal",
+  ...(process.env.BENCH_SQLITE_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_SQLITE_PAGE_SIZE) } : {}),
+});
 const { store, log } = storage;
 // Experiments: BENCH_SQLITE_PRAGMAS="wal_autocheckpoint = 10000; cache_size = -262144" tries
 // other settings on the engine's own connection without changing the store.
@@ -85,6 +89,7 @@ const engine = new Engine({
   batchSize: config.batchSize,
   cacheSize: config.cacheSize,
   timerHorizonMs: config.timerHorizonMs,
+  ...(process.env.BENCH_EVENT_HISTORY === "referenced" ? { history: "referenced" as const } : {}),
   // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
   delivery: config.dispatcher ? { provider: { allowPrivateUrls: true } } : false,
   onBatch: (report) => recorder.onBatch(report),

@@ -152,7 +152,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     logLevel: setting("log-level"),
     journalRetention: setting("journal-retention"),
     ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
-    ...(setting("event-history") === "referenced" ? { eventHistory: "referenced" as const } : {}),
+    eventHistory: setting("event-history") === "all" ? "all" : "referenced",
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

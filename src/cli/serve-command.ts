@@ -55,8 +55,8 @@ export const SERVE_SETTINGS = [
   {
     flag: "event-history",
     env: "JOURNEYS_EVENT_HISTORY",
-    default: "all",
-    help: "all: every event counts in per-user history; referenced: only events a condition counts (faster)",
+    default: "referenced",
+    help: "referenced: history counts the events some published condition counts, from its publication (faster); all: every event",
   },
   {
     flag: "public-url",

@@ -870,9 +870,8 @@ describe("advance: event history modes", () => {
     },
   };
 
-  it("referenced: events no condition counts change no state, counted ones are recorded", () => {
-    const catalog = { ...catalogOf([journey]), history: "referenced" as const };
-    const user = new UserDriver(catalog);
+  it("referenced (default): events no condition counts change no state, counted ones are recorded", () => {
+    const user = new UserDriver(catalogOf([journey]));
     user.event("purchase");
     const before = user.profile;
     const effects = user.event("page_view");
@@ -883,8 +882,8 @@ describe("advance: event history modes", () => {
     assert.equal(user.instance("j")?.node, "buyer");
   });
 
-  it("all (default): every event is in the history", () => {
-    const user = new UserDriver(catalogOf([journey]));
+  it("all: every event is in the history", () => {
+    const user = new UserDriver({ ...catalogOf([journey]), history: "all" as const });
     user.event("page_view");
     assert.equal(user.profile?.history.page_view?.total, 1);
   });

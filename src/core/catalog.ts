@@ -93,9 +93,10 @@ export interface Catalog {
   /** Event name -> tracked `performed` filters (history keys). */
   trackers: ReadonlyMap<string, { key: string; match: Predicate }[]>;
   /**
-   * Which events the history summary records: `all` (default), or only those a `performed`
-   * condition of a published journey or segment counts (`referenced`): the other events then
-   * change no state at all, which saves a profile write per event.
+   * Which events the history summary records: only those a `performed` condition of a published
+   * journey or segment counts (`referenced`, the default: the other events change no state at
+   * all, which saves a profile write per event), or every event (`all`: a condition published
+   * later also counts events from before it was published).
    */
   history: "all" | "referenced";
   performedNames: ReadonlySet<string>;
@@ -167,7 +168,7 @@ export function buildCatalog(
       segmentEntries,
       segments,
       trackers,
-      history: source.history ?? "all",
+      history: source.history ?? "referenced",
       performedNames,
     },
     issues,

@@ -45,7 +45,7 @@ export class ProjectCatalogs {
   constructor(
     private readonly store: Store,
     /** Which events the history summary records (see Catalog.history). */
-    private readonly history: "all" | "referenced" = "all",
+    private readonly history: "all" | "referenced" = "referenced",
   ) {}
 
   /** The project's catalog, loading it on first use. */

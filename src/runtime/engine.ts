@@ -34,8 +34,9 @@ export interface EngineOptions {
   /** How often segment entries are re-evaluated for every user (default 1 h; 0 turns it off). */
   segmentRefreshMs?: number;
   /**
-   * Which events the per-user history records: `all` (default), or only events some `performed`
-   * condition counts (`referenced`, faster: other events then write nothing but the log).
+   * Which events the per-user history records: only events some published `performed` condition
+   * counts (`referenced`, the default: other events then write nothing but the log), or every
+   * event (`all`: conditions published later also count earlier events; a profile write per event).
    */
   history?: "all" | "referenced";
   /** Reports the dead-letter depth (every 10 s). */
@@ -100,7 +101,7 @@ export class Engine {
     this.clock = options.clock ?? systemClock;
     this.partitions = options.partitions ?? 64;
     this.publicUrl = options.publicUrl?.replace(/\/+$/, "");
-    this.catalogs = new ProjectCatalogs(this.store, options.history ?? "all");
+    this.catalogs = new ProjectCatalogs(this.store, options.history ?? "referenced");
     this.timers = new TimerService({
       store: this.store,
       clock: this.clock,

@@ -19,6 +19,8 @@ export interface SqliteOptions {
   synchronous?: Synchronous;
   /** Page cache in KiB (default 65,536: 64 MiB). */
   cacheKiB?: number;
+  /** Page size in bytes for a new file (SQLite default 4096); an existing file keeps its own. */
+  pageSize?: number;
   /** Time for rows the store stamps itself (emitted events' ingest time). Default: the system clock. */
   clock?: { now(): number };
 }
@@ -42,6 +44,7 @@ export class SqliteConnection {
     this.clock = options.clock ?? { now: () => Date.now() };
     this.db = openDriver(options.path);
     try {
+      if (options.pageSize) this.db.pragma(`page_size = ${Math.floor(options.pageSize)}`);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma(`synchronous = ${this.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.db.pragma("busy_timeout = 5000");
