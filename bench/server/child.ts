@@ -48,6 +48,7 @@ const timings: { [step: string]: number } = { started: startedAt };
 const storage = openSqlite({
   path: config.dbPath,
   synchronous: config.synchronous ?? "normal",
+  backgroundCheckpoint: process.env.BENCH_BACKGROUND_CHECKPOINT !== "0",
   ...(process.env.BENCH_SQLITE_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_SQLITE_PAGE_SIZE) } : {}),
 });
 const { store, log } = storage;

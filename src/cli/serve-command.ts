@@ -85,7 +85,11 @@ export interface Running {
 export async function serve(options: ServeOptions, out: (line: string) => void): Promise<Running> {
   const logLevel = parseLogLevel(options.logLevel);
   const journalRetentionMs = parseRetention(options.journalRetention ?? "30d");
-  const { store, log, connection } = openSqlite({ path: options.db });
+  const { store, log, connection } = openSqlite({
+    path: options.db,
+    backgroundCheckpoint: true,
+    onCheckpointFailure: (error) => out(`warning: ${error.message}; SQLite checkpoints inline from now on`),
+  });
   await store.migrate();
   const keys = new ApiKeys(store);
   if (options.apiKey) {

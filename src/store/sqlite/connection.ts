@@ -1,3 +1,4 @@
+import { BackgroundCheckpointer } from "./checkpointer.js";
 import { openDriver, type SqliteDatabase } from "./driver.js";
 import { LogWriter } from "./log-writer.js";
 import { migrate } from "./migrations.js";
@@ -21,6 +22,14 @@ export interface SqliteOptions {
   cacheKiB?: number;
   /** Page size in bytes for a new file (SQLite default 4096); an existing file keeps its own. */
   pageSize?: number;
+  /**
+   * Copy the WAL into the database from a worker thread instead of inside the commits that cross
+   * SQLite's checkpoint threshold (default false; `journeys serve` turns it on). Falls back to
+   * SQLite's own checkpoints if the worker fails.
+   */
+  backgroundCheckpoint?: boolean;
+  /** Told when the background checkpoint fails (the connection then checkpoints itself). */
+  onCheckpointFailure?: (error: Error) => void;
   /** Time for rows the store stamps itself (emitted events' ingest time). Default: the system clock. */
   clock?: { now(): number };
 }
@@ -36,6 +45,7 @@ export class SqliteConnection {
   readonly db: SqliteDatabase;
   readonly log: LogWriter;
   private readonly closeHooks: (() => void)[] = [];
+  private readonly checkpointer: BackgroundCheckpointer | undefined;
   private closed = false;
 
   private constructor(options: SqliteOptions) {
@@ -54,6 +64,17 @@ export class SqliteConnection {
       this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       migrate(this.db, this.path);
       this.log = new LogWriter(this.db);
+      if (options.backgroundCheckpoint && options.path !== ":memory:") {
+        this.db.pragma("wal_autocheckpoint = 0");
+        this.checkpointer = new BackgroundCheckpointer({
+          path: options.path,
+          onFailure: (error) => {
+            if (this.closed) return;
+            this.db.pragma("wal_autocheckpoint = 1000");
+            options.onCheckpointFailure?.(error);
+          },
+        });
+      }
     } catch (error) {
       this.db.close();
       throw error;
@@ -84,6 +105,7 @@ export class SqliteConnection {
     if (this.closed) return;
     for (const hook of this.closeHooks) hook();
     this.closed = true;
+    this.checkpointer?.close();
     try {
       // Refreshes planner statistics where they went stale; cheap when nothing changed.
       this.db.pragma("optimize");

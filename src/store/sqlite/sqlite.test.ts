@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -9,6 +9,7 @@ import { after, describe, it } from "node:test";
 import type { EventInput } from "../../core/input.js";
 import { storeConformance } from "../conformance.js";
 import type { LogEntry } from "../types.js";
+import { BackgroundCheckpointer } from "./checkpointer.js";
 import { SqliteConnection } from "./connection.js";
 import { openSqlite, type SqliteStorageOptions } from "./open.js";
 import { parseSqlSections, readMigrations, readSqlFile } from "./sql-files.js";
@@ -19,6 +20,11 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 storeConformance("sqlite", async () => {
   const storage = openSqlite({ path: nextPath() });
+  return { store: storage.store, log: storage.log, cleanup: () => storage.close() };
+});
+
+storeConformance("sqlite with background checkpoints", async () => {
+  const storage = openSqlite({ path: nextPath(), backgroundCheckpoint: true });
   return { store: storage.store, log: storage.log, cleanup: () => storage.close() };
 });
 
@@ -230,3 +236,63 @@ for (let n = 0; ; ) {
   process.stdout.write((await Promise.all(group)).join(",") + "\\n");
 }
 `;
+
+describe("sqlite background checkpoint", () => {
+  const walBytes = (path: string): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
+
+  /** Writes ~50 MB in 200 transactions with SQLite's own checkpoints off; returns the WAL's peak size. */
+  async function writeMegabytes(path: string, background: boolean): Promise<number> {
+    const connection = SqliteConnection.open({ path });
+    connection.db.pragma("wal_autocheckpoint = 0");
+    const checkpointer = background
+      ? new BackgroundCheckpointer({
+          path,
+          restartPages: 1024,
+          onFailure: (error) => assert.fail(error),
+        })
+      : undefined;
+    connection.db.exec("CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+    const insert = connection.db.prepare("INSERT INTO blobs (body) VALUES (?)");
+    const body = "x".repeat(4000);
+    const commit = connection.db.transaction(() => {
+      for (let i = 0; i < 64; i++) insert.run(body);
+    });
+    let largest = 0;
+    // 200 transactions of 64 rows of 4 KB: about 50 MB of WAL frames in all.
+    for (let round = 0; round < 200; round++) {
+      commit();
+      largest = Math.max(largest, walBytes(path));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const rows = connection.db.prepare("SELECT COUNT(*) AS n FROM blobs").get() as { n: number };
+    assert.equal(rows.n, 200 * 64);
+    checkpointer?.close();
+    connection.close();
+    return largest;
+  }
+
+  it("a worker copies the WAL back so the writer never checkpoints and the WAL stays small", async () => {
+    const inline = await writeMegabytes(nextPath(), false);
+    const path = nextPath();
+    const background = await writeMegabytes(path, true);
+    assert.ok(inline > 40e6, `without checkpoints the WAL holds every frame (${inline} bytes)`);
+    assert.ok(
+      background < inline / 3,
+      `WAL peaked at ${background} bytes with the worker, ${inline} without`,
+    );
+    const reopened = SqliteConnection.open({ path });
+    assert.deepEqual(reopened.db.pragma("integrity_check", { simple: true }), "ok");
+    reopened.close();
+  });
+
+  it("a worker that cannot open the file reports it, so the connection checkpoints itself", async () => {
+    const failure = await new Promise<Error>((resolve) => {
+      const checkpointer = new BackgroundCheckpointer({
+        path: join(root, "missing-directory", "x.db"),
+        onFailure: resolve,
+      });
+      assert.ok(checkpointer);
+    });
+    assert.match(failure.message, /background checkpoint/);
+  });
+});
