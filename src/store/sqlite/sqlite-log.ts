@@ -14,6 +14,17 @@ export interface SqliteLogOptions {
   groupCommit?: boolean;
   /** Called after each shared transaction commits, with its number of callers and entries. */
   onGroupCommit?: (callers: number, entries: number) => void;
+  /**
+   * Entries kept in memory per partition after their append, so the executor reads what was just
+   * appended without a query and a JSON parse (default 1,024; 0 turns it off).
+   */
+  tailSize?: number;
+}
+
+/** The newest entries of a partition, contiguous from `first`. */
+interface Tail {
+  first: number;
+  records: LogRecord[];
 }
 
 interface PendingAppend {
@@ -33,6 +44,8 @@ export class SqliteLog implements Log {
   private readonly appendOne: (entries: readonly LogEntry[]) => (number | null)[];
   private readonly appendGroup: (group: readonly PendingAppend[]) => (number | null)[][];
   private queue: PendingAppend[] = [];
+  private readonly tails = new Map<number, Tail>();
+  private readonly tailSize: number;
   private flushScheduled = false;
 
   constructor(
@@ -42,6 +55,7 @@ export class SqliteLog implements Log {
     this.writer = connection.log;
     this.groupCommit = options.groupCommit ?? true;
     this.onGroupCommit = options.onGroupCommit;
+    this.tailSize = options.tailSize ?? 1024;
     const writer = this.writer;
     this.appendOne = connection.db.transaction((entries: readonly LogEntry[]) => writer.append(entries));
     this.appendGroup = connection.db.transaction((group: readonly PendingAppend[]) =>
@@ -68,7 +82,18 @@ export class SqliteLog implements Log {
   }
 
   async read(partition: number, after: number, max: number): Promise<LogRecord[]> {
-    return this.open().read(partition, after, max);
+    const writer = this.open();
+    const tail = this.tails.get(partition);
+    if (tail) {
+      // A reader past `after` never needs those entries again from memory: drop them.
+      const consumed = Math.min(after + 1 - tail.first, tail.records.length);
+      if (consumed > 0) {
+        tail.records.splice(0, consumed);
+        tail.first += consumed;
+      }
+      if (tail.first === after + 1 && tail.records.length > 0) return tail.records.slice(0, max);
+    }
+    return writer.read(partition, after, max);
   }
 
   async end(partition: number): Promise<number> {
@@ -77,6 +102,12 @@ export class SqliteLog implements Log {
 
   async trim(partition: number, upTo: number): Promise<void> {
     this.open().trim(partition, upTo);
+    const tail = this.tails.get(partition);
+    if (tail && tail.first <= upTo) {
+      const dropped = Math.min(upTo + 1 - tail.first, tail.records.length);
+      tail.records.splice(0, dropped);
+      tail.first += dropped;
+    }
   }
 
   /** Forgets deduplication ids recorded before `before` (see EVENT_ID_RETENTION_MS); returns how many. */
@@ -108,15 +139,48 @@ export class SqliteLog implements Log {
     for (let i = 0; i < group.length; i++) {
       const pending = group[i] as PendingAppend;
       count += pending.entries.length;
+      this.remember(pending.entries, results[i] as (number | null)[]);
       pending.resolve({ offsets: results[i] as (number | null)[] });
     }
     this.onGroupCommit?.(group.length, count);
   }
 
+  /**
+   * Keeps committed entries for the next read. Only a contiguous run is kept: entries the store
+   * appends itself (emitted events, in a commit) are not seen here, so a gap starts a new run and
+   * reads before it go to the table.
+   */
+  private remember(entries: readonly LogEntry[], offsets: readonly (number | null)[]): void {
+    if (this.tailSize <= 0) return;
+    for (let i = 0; i < entries.length; i++) {
+      const offset = offsets[i];
+      if (offset === null || offset === undefined) continue;
+      const entry = entries[i] as LogEntry;
+      const record: LogRecord = {
+        project: entry.project,
+        partition: entry.partition,
+        input: entry.input,
+        appendedAt: entry.appendedAt,
+        offset,
+      };
+      const tail = this.tails.get(entry.partition);
+      if (!tail || tail.first + tail.records.length !== offset) {
+        this.tails.set(entry.partition, { first: offset, records: [record] });
+      } else if (tail.records.length < this.tailSize) {
+        tail.records.push(record);
+      } else {
+        // Full (the reader is far behind): forget the run; the reader goes to the table.
+        this.tails.delete(entry.partition);
+      }
+    }
+  }
+
   private appendAlone(pending: PendingAppend): void {
     try {
       this.open();
-      pending.resolve({ offsets: this.appendOne(pending.entries) });
+      const offsets = this.appendOne(pending.entries);
+      this.remember(pending.entries, offsets);
+      pending.resolve({ offsets });
     } catch (error) {
       pending.reject(error);
       return;

@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
-import type { EventInput } from "../../core/input.js";
+import type { EventInput, Input } from "../../core/input.js";
 import { storeConformance } from "../conformance.js";
+import { A, batch, changes, json } from "../conformance/fixtures.js";
 import type { LogEntry } from "../types.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { SqliteConnection } from "./connection.js";
@@ -115,6 +116,52 @@ describe("sqlite schema", () => {
 });
 
 describe("sqlite log", () => {
+  it("reads of just-appended entries come from memory, in order with what the store appended itself", async () => {
+    const path = nextPath();
+    await withStorage({ path }, async ({ log, store }) => {
+      await log.append([entry("a1"), entry("a2"), entry("x1", 1)]);
+      // The store appends an emitted event to partition 0 inside a commit: offset 3, unseen by the log.
+      const emitted = { id: "em1", userId: "u1", name: "bonus", properties: {}, timestamp: 5 };
+      await store.commit(batch(0, [changes(A, { emitted: [emitted] })]));
+      await log.append([entry("a3"), entry("a4")]);
+      const ids = (records: { input: Input }[]): (string | undefined)[] =>
+        records.map((r) => ("id" in r.input ? r.input.id : undefined));
+      assert.deepEqual(ids(await log.read(0, 0, 10)), ["a1", "a2", "em1", "a3", "a4"]);
+      assert.deepEqual(ids(await log.read(0, 2, 10)), ["em1", "a3", "a4"]);
+      assert.deepEqual(ids(await log.read(0, 3, 1)), ["a3"]);
+      assert.deepEqual(ids(await log.read(0, 4, 10)), ["a4"]);
+      assert.deepEqual(ids(await log.read(0, 5, 10)), []);
+      // What memory answered is what the table holds.
+      const fresh = openSqlite({ path, tailSize: 0 });
+      try {
+        for (const after of [0, 2, 3, 4]) {
+          const fromTable = await fresh.log.read(0, after, 10);
+          assert.deepEqual(json(await log.read(0, after, 10)), json(fromTable));
+        }
+      } finally {
+        await fresh.close();
+      }
+      await log.append([entry("a5")]);
+      assert.deepEqual(ids(await log.read(0, 5, 10)), ["a5"]);
+      assert.deepEqual(ids(await log.read(1, 0, 10)), ["x1"]);
+    });
+  });
+
+  it("a reader far behind the memory tail reads the table", async () => {
+    await withStorage({ tailSize: 4 }, async ({ log }) => {
+      for (let i = 1; i <= 10; i++) await log.append([entry(`e${i}`)]);
+      const records = await log.read(0, 0, 100);
+      assert.deepEqual(
+        records.map((r) => r.offset),
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(
+        (await log.read(0, 8, 100)).map((r) => r.offset),
+        [9, 10],
+      );
+    });
+  });
+
   it("appends made in the same tick share one transaction", async () => {
     const groups: [number, number][] = [];
     await withStorage(
