@@ -22,6 +22,7 @@ export interface EngineOptions {
   clock?: Clock;
   partitions?: number;
   batchSize?: number;
+  /** Executor state cache, in users plus their instances (default 400,000). */
   cacheSize?: number;
   timerHorizonMs?: number;
   onBatch?: (batch: BatchReport) => void;

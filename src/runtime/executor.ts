@@ -6,6 +6,7 @@ import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
 import type { TimerService } from "./timer-service.js";
+import { UserCache } from "./user-cache.js";
 
 export interface ExecutorOptions {
   store: Store;
@@ -16,7 +17,7 @@ export interface ExecutorOptions {
   partitions: number;
   /** Log entries read per partition batch (default 1000). */
   batchSize?: number;
-  /** Users whose state is kept in memory (default 200,000). */
+  /** State kept in memory, in users plus their instances (default 400,000). */
   cacheSize?: number;
   /** Inputs of several partitions committed together, at most (default 5,000). */
   commitInputs?: number;
@@ -81,10 +82,9 @@ interface Pending {
 export class Executor {
   private readonly offsets: number[];
   private readonly dirty = new Set<number>();
-  private readonly cache = new Map<string, UserState>();
+  private readonly cache: UserCache;
   private readonly waiters: { partition: number; offset: number; resolve: () => void }[] = [];
   private readonly batchSize: number;
-  private readonly cacheSize: number;
   private readonly commitInputs: number;
   private pumping: Promise<void> | undefined;
   private stopped = false;
@@ -93,7 +93,7 @@ export class Executor {
   constructor(private readonly options: ExecutorOptions) {
     this.offsets = new Array<number>(options.partitions).fill(0);
     this.batchSize = options.batchSize ?? 1000;
-    this.cacheSize = options.cacheSize ?? 200_000;
+    this.cache = new UserCache(options.cacheSize ?? 400_000);
     this.commitInputs = options.commitInputs ?? 5000;
   }
 
@@ -186,7 +186,7 @@ export class Executor {
         return;
       }
       for (const batch of prepared) if (this.finish(batch)) this.dirty.add(batch.partition);
-      this.evict();
+      this.cache.evict();
       // The store answers synchronously: yield between rounds so HTTP intake, the group commit
       // of the log and provider calls keep running while a backlog drains.
       await new Promise((resolve) => setImmediate(resolve));
@@ -310,13 +310,7 @@ export class Executor {
     const missing = new Map<string, Set<string>>();
     for (const { project, input } of pending) {
       const key = `${project}\u001f${input.userId}`;
-      const cached = this.cache.get(key);
-      if (cached) {
-        // Refresh recency for the LRU.
-        this.cache.delete(key);
-        this.cache.set(key, cached);
-        continue;
-      }
+      if (this.cache.touch(key)) continue;
       let users = missing.get(project);
       if (!users) {
         users = new Set();
@@ -332,16 +326,6 @@ export class Executor {
           loaded.get(userId) ?? { profile: undefined, instances: [] },
         );
       }
-    }
-  }
-
-  private evict(): void {
-    const excess = this.cache.size - this.cacheSize;
-    if (excess <= 0) return;
-    let removed = 0;
-    for (const key of this.cache.keys()) {
-      if (removed++ >= excess) break;
-      this.cache.delete(key);
     }
   }
 
