@@ -30,7 +30,7 @@ export interface DispatcherOptions {
   /** First retry delay (default 1 s), doubling per attempt up to maxBackoffMs (default 1 h), with jitter. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** Provider calls in flight at once (default 64), and per provider (default 16). */
+  /** Provider calls in flight at once (default 256), and per provider (default 64). */
   concurrency?: number;
   perProviderConcurrency?: number;
   /** Deliveries claimed per query (default 256). */
@@ -78,6 +78,16 @@ export class Dispatcher {
   private inFlight = 0;
   private readonly inFlightByProvider = new Map<string, number>();
   private readonly calls = new Set<Promise<void>>();
+  /**
+   * Claimed deliveries waiting for a free slot of their provider, oldest first. They stay
+   * `sending` (leased) in the store: launched as soon as a call of that provider ends, instead of
+   * being written back and claimed again, which under load cost more than the sends.
+   */
+  private readonly held = new Map<ProviderHandle, { delivery: StoredDelivery; claimedAt: number }[]>();
+  private heldCount = 0;
+  /** Outcomes of finished calls, written together once per turn of the event loop. */
+  private outcomes: DeliveryUpdate[] = [];
+  private outcomesWritten: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
@@ -87,8 +97,8 @@ export class Dispatcher {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 3_600_000;
-    this.concurrency = options.concurrency ?? 64;
-    this.perProvider = options.perProviderConcurrency ?? 16;
+    this.concurrency = options.concurrency ?? 256;
+    this.perProvider = options.perProviderConcurrency ?? 64;
     this.claimLimit = options.claimLimit ?? 256;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.random = options.random ?? Math.random;
@@ -107,6 +117,60 @@ export class Dispatcher {
     if (this.poller) clearInterval(this.poller);
     await this.ticking;
     await Promise.allSettled([...this.calls]);
+    await this.outcomesWritten;
+    // What waited for a slot goes back to the queue, due now, rather than sitting out its lease.
+    await this.releaseStale(Number.POSITIVE_INFINITY);
+  }
+
+  /** Puts back held deliveries claimed before `before` minus half the lease (all with +Infinity), so their lease never runs out in memory. */
+  private async releaseStale(before: number): Promise<void> {
+    // Also puts back, at once, what waits for a provider whose breaker is no longer closed.
+    if (this.heldCount === 0) return;
+    const now = this.options.clock.now();
+    const limit = before === Number.POSITIVE_INFINITY ? before : before - this.leaseMs / 2;
+    const updates: DeliveryUpdate[] = [];
+    for (const [handle, queue] of this.held) {
+      if (handle.breaker.current(now) !== "closed") {
+        // The provider started failing while these waited: they wait for the breaker, queued.
+        const at = handle.breaker.retryAt(now);
+        for (const { delivery } of queue)
+          updates.push(this.wait(delivery, at, `circuit open for provider ${handle.id}`, now));
+        this.heldCount -= queue.length;
+        this.held.delete(handle);
+        continue;
+      }
+      while (queue.length > 0 && (queue[0] as { claimedAt: number }).claimedAt <= limit) {
+        const { delivery } = queue.shift() as { delivery: StoredDelivery };
+        this.heldCount--;
+        updates.push(this.wait(delivery, now, "provider busy", now));
+      }
+      if (queue.length === 0) this.held.delete(handle);
+    }
+    if (updates.length > 0) await this.options.store.updateDeliveries(updates);
+  }
+
+  /** Free slots of a provider, in messages. */
+  private slotsOf(handle: ProviderHandle): number {
+    const busy = this.inFlightByProvider.get(handle.key) ?? 0;
+    return (
+      Math.max(0, Math.min(this.perProvider - busy, this.concurrency - this.inFlight)) *
+      handle.provider.maxBatch
+    );
+  }
+
+  /** Launches held deliveries of a provider into its free slots (not past a closed breaker). */
+  private launchHeld(handle: ProviderHandle): void {
+    const queue = this.held.get(handle);
+    if (!queue || this.stopped) return;
+    const now = this.options.clock.now();
+    if (handle.breaker.current(now) !== "closed") return;
+    const max = handle.provider.maxBatch;
+    while (queue.length > 0 && this.slotsOf(handle) > 0) {
+      const batch = queue.splice(0, max).map((h) => h.delivery);
+      this.heldCount -= batch.length;
+      this.launch(handle, batch);
+    }
+    if (queue.length === 0) this.held.delete(handle);
   }
 
   /** New deliveries were committed (or a slot freed): dispatch now. */
@@ -129,8 +193,11 @@ export class Dispatcher {
 
   private async tick(): Promise<void> {
     const { store, clock } = this.options;
+    await this.releaseStale(clock.now());
+    for (const handle of [...this.held.keys()]) this.launchHeld(handle);
     while (!this.stopped && this.inFlight < this.concurrency) {
-      const room = Math.min(this.claimLimit, this.concurrency * 8);
+      const room = Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount);
+      if (room <= 0) return;
       const claimed = await store.claimDeliveries(clock.now(), room, this.leaseMs);
       if (claimed.length === 0) return;
       const launched = await this.route(claimed);
@@ -196,14 +263,30 @@ export class Dispatcher {
         }
         ready = ready.slice(0, handle.provider.maxBatch);
       }
-      const busy = this.inFlightByProvider.get(handle.key) ?? 0;
-      let slots = Math.max(0, this.perProvider - busy) * handle.provider.maxBatch;
+      // Deliveries already held for this provider go first: they were claimed earlier.
+      const queue = this.held.get(handle);
+      if (queue && !probing) {
+        ready = [...queue.map((h) => h.delivery), ...ready];
+        this.heldCount -= queue.length;
+        this.held.delete(handle);
+      }
+      let slots = this.slotsOf(handle);
+      if (probing) slots = Math.min(slots, handle.provider.maxBatch);
+      const limited = handle.bucket !== undefined;
       if (handle.bucket) slots = handle.bucket.take(Math.min(slots, ready.length), now);
       if (slots < ready.length) {
-        const later = handle.bucket ? handle.bucket.nextAt(now) : now + 100;
-        for (const d of ready.slice(slots))
-          updates.push(this.wait(d, later, "provider busy or rate limited", now));
+        const rest = ready.slice(slots);
         ready = ready.slice(0, slots);
+        if (limited) {
+          const later = handle.bucket ? handle.bucket.nextAt(now) : now + 100;
+          for (const d of rest) updates.push(this.wait(d, later, "provider rate limited", now));
+        } else {
+          // Busy, not limited: hold them for the provider's next free slot.
+          const list = this.held.get(handle) ?? [];
+          for (const d of rest) list.push({ delivery: d, claimedAt: d.updatedAt });
+          this.heldCount += rest.length;
+          this.held.set(handle, list);
+        }
       }
       for (let i = 0; i < ready.length; i += handle.provider.maxBatch) {
         this.launch(handle, ready.slice(i, i + handle.provider.maxBatch));
@@ -223,6 +306,7 @@ export class Dispatcher {
         this.inFlight--;
         this.inFlightByProvider.set(handle.key, (this.inFlightByProvider.get(handle.key) ?? 1) - 1);
         this.calls.delete(call);
+        this.launchHeld(handle);
         this.wake();
       });
     this.calls.add(call);
@@ -328,8 +412,22 @@ export class Dispatcher {
     // A permanent error is the message's fault, not the provider's: it counts as the provider answering.
     if (failed && !succeeded) handle.breaker.failure(now);
     else handle.breaker.success();
-    await this.options.store.updateDeliveries(updates);
+    await this.record(updates);
     for (const [project, inputs] of feedback) await this.options.feedback(project, inputs);
+  }
+
+  /** Writes outcomes of calls that end in the same turn of the event loop in one transaction. */
+  private record(updates: readonly DeliveryUpdate[]): Promise<void> {
+    for (const update of updates) this.outcomes.push(update);
+    this.outcomesWritten ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        const batch = this.outcomes;
+        this.outcomes = [];
+        this.outcomesWritten = undefined;
+        this.options.store.updateDeliveries(batch).then(resolve, reject);
+      });
+    });
+    return this.outcomesWritten;
   }
 
   /** An attempt that may be retried: back off (or honour Retry-After), or dead after the last attempt. */

@@ -21,6 +21,11 @@ export interface ExecutorOptions {
   cacheSize?: number;
   /** Inputs of several partitions committed together, at most (default 5,000). */
   commitInputs?: number;
+  /**
+   * Time spent running advance() before a round commits and yields to the event loop (default
+   * 8 ms): bounds how long HTTP intake and provider calls wait behind the executor.
+   */
+  roundBudgetMs?: number;
   maxSteps?: number;
   /** Called after each committed batch (metrics, dispatcher wake-up). */
   onBatch?: (batch: BatchReport) => void;
@@ -86,6 +91,7 @@ export class Executor {
   private readonly waiters: { partition: number; offset: number; resolve: () => void }[] = [];
   private readonly batchSize: number;
   private readonly commitInputs: number;
+  private readonly roundBudgetMs: number;
   private pumping: Promise<void> | undefined;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -95,6 +101,7 @@ export class Executor {
     this.batchSize = options.batchSize ?? 1000;
     this.cache = new UserCache(options.cacheSize ?? 400_000);
     this.commitInputs = options.commitInputs ?? 5000;
+    this.roundBudgetMs = options.roundBudgetMs ?? 8;
   }
 
   /** Loads consumed offsets and catches up on everything appended while down. */
@@ -157,9 +164,10 @@ export class Executor {
       // Batches of many partitions share one commit: a commit's fixed cost dominates small batches.
       const prepared: Prepared[] = [];
       let inputs = 0;
+      const roundEnds = performance.now() + this.roundBudgetMs;
       try {
         for (const partition of partitions) {
-          if (this.stopped || inputs >= this.commitInputs) {
+          if (this.stopped || inputs >= this.commitInputs || (inputs > 0 && performance.now() > roundEnds)) {
             this.dirty.add(partition);
             continue;
           }

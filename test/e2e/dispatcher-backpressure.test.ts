@@ -46,6 +46,21 @@ describe("dispatcher under backpressure", () => {
   it("sends everything and keeps answering requests while the provider is the bottleneck", {
     timeout: 90_000,
   }, async () => {
+    // Count what the dispatcher claims and what it writes back without sending.
+    const store = server.running.engine.store;
+    const claim = store.claimDeliveries.bind(store);
+    const update = store.updateDeliveries.bind(store);
+    let claimed = 0;
+    let putBack = 0;
+    store.claimDeliveries = async (...args) => {
+      const rows = await claim(...args);
+      claimed += rows.length;
+      return rows;
+    };
+    store.updateDeliveries = async (updates) => {
+      putBack += updates.filter((u) => u.status === "queued" && u.attempts === undefined).length;
+      return update(updates);
+    };
     for (let b = 0; b < 2; b++) {
       const events = Array.from({ length: 1000 }, (_, i) => ({
         userId: `u${i % 7}`,
@@ -68,5 +83,8 @@ describe("dispatcher under backpressure", () => {
     );
     // Not a timing target: a stuck event loop shows as a health check that never answers.
     assert.ok(slowest < 5000, `health check took ${slowest} ms`);
+    // Claimed deliveries wait in memory for the provider's slot instead of going back and forth.
+    assert.equal(putBack, 0, "no delivery was put back because the provider was busy");
+    assert.equal(claimed, 2000, "each delivery claimed once");
   });
 });
