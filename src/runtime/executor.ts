@@ -1,7 +1,7 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
 import type { Effect } from "../core/effect.js";
 import type { Input, TimerInput } from "../core/input.js";
-import type { Log, LogRecord, ProjectChanges, Store, StoredTimer, UserState } from "../store/types.js";
+import type { Log, LogRecord, ProjectChanges, Store, StoredTimer } from "../store/types.js";
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
