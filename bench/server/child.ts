@@ -89,8 +89,11 @@ const engine = new Engine({
   partitions: config.partitions,
   batchSize: config.batchSize,
   cacheSize: config.cacheSize,
+  ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
   timerHorizonMs: config.timerHorizonMs,
-  ...(process.env.BENCH_EVENT_HISTORY === "referenced" ? { history: "referenced" as const } : {}),
+  ...(process.env.BENCH_EVENT_HISTORY === "all" || process.env.BENCH_EVENT_HISTORY === "referenced"
+    ? { history: process.env.BENCH_EVENT_HISTORY }
+    : {}),
   // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
   delivery: config.dispatcher ? { provider: { allowPrivateUrls: true } } : false,
   onBatch: (report) => recorder.onBatch(report),
