@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
 import BetterSqlite3 from "better-sqlite3";
 import { ApiKeys } from "../../src/api/auth.js";
 import { buildServer } from "../../src/api/server.js";
@@ -45,6 +46,15 @@ const send = (message: Notice | Reply): void => {
 process.on("disconnect", () => process.exit(0));
 
 const timings: { [step: string]: number } = { started: startedAt };
+// Garbage-collection pauses of the server's main thread, to tell them apart from storage stalls.
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcPauses.count++;
+    gcPauses.totalMs += entry.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ["gc"] });
 const storage = openSqlite({
   path: config.dbPath,
   synchronous: config.synchronous ?? "normal",
@@ -132,6 +142,8 @@ async function progress(): Promise<Progress> {
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     timersInMemory: engine.timers.inMemory,
+    checkpointRestarts: storage.connection.checkpointRestarts(),
+    gcPauses: { ...gcPauses },
     at: monotonicMs(),
   };
 }

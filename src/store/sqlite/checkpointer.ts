@@ -25,6 +25,7 @@ function checkpoint(mode) {
 function run() {
   if (closed) return;
   let again = false;
+  let restartMs;
   try {
     let result = checkpoint("PASSIVE");
     const left = result.log - result.checkpointed;
@@ -33,16 +34,18 @@ function run() {
       // begins, and SQLite only starts it over then. Once nearly all is copied, RESTART copies
       // the rest while holding writers back briefly, and the next write starts the WAL over.
       db.pragma("busy_timeout = " + workerData.restartWaitMs);
+      const started = performance.now();
       try {
         result = checkpoint("RESTART");
       } finally {
         db.pragma("busy_timeout = 0");
       }
+      restartMs = performance.now() - started;
     } else {
       // Still far behind the writer: go again at once rather than after the interval.
       again = left > workerData.backlogPages;
     }
-    parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed });
+    parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed, restartMs });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
   }
@@ -73,6 +76,7 @@ interface WorkerMessage {
   log?: number;
   checkpointed?: number;
   error?: string;
+  restartMs?: number;
   id?: number;
   n?: number;
   countError?: string;
@@ -100,6 +104,8 @@ export class BackgroundCheckpointer {
   private readonly asked = new Map<number, { resolve(n: number): void; reject(error: Error): void }>();
   /** Frames in the WAL and frames already copied, as of the last checkpoint. */
   last = { log: 0, checkpointed: 0 };
+  /** WAL restarts so far and how long they took (writers wait during part of each). */
+  readonly restarts = { count: 0, totalMs: 0, maxMs: 0 };
 
   constructor(private readonly options: CheckpointerOptions) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
@@ -125,7 +131,14 @@ export class BackgroundCheckpointer {
         if (message.countError !== undefined) asked?.reject(new Error(message.countError));
         else asked?.resolve(message.n ?? 0);
       } else if (message.error !== undefined) this.fail(new Error(`background checkpoint: ${message.error}`));
-      else this.last = { log: message.log ?? 0, checkpointed: message.checkpointed ?? 0 };
+      else {
+        this.last = { log: message.log ?? 0, checkpointed: message.checkpointed ?? 0 };
+        if (message.restartMs !== undefined) {
+          this.restarts.count++;
+          this.restarts.totalMs += message.restartMs;
+          this.restarts.maxMs = Math.max(this.restarts.maxMs, message.restartMs);
+        }
+      }
     });
     this.worker.on("error", (error) => this.fail(new Error(`background checkpoint: ${error.message}`)));
     this.worker.on("exit", (code) => {

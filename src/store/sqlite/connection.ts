@@ -90,6 +90,11 @@ export class SqliteConnection {
     return !this.closed;
   }
 
+  /** WAL restarts by the background checkpoint (undefined without one). */
+  checkpointRestarts(): { count: number; totalMs: number; maxMs: number } | undefined {
+    return this.checkpointer ? { ...this.checkpointer.restarts } : undefined;
+  }
+
   /**
    * Counts a table's rows on the background worker's connection when there is one (a whole-index
    * walk must not block the engine's thread), else on this connection.
