@@ -80,6 +80,10 @@ export interface FireFigures {
   /** Due to the transition committed: the lateness a user sees. */
   committed: LatencySummary;
   peakRssBytes: number;
+  /** WAL restarts by the background checkpoint during the firing (writers wait during part of each). */
+  walRestarts?: { count: number; totalMs: number; maxMs: number };
+  /** Garbage-collection pauses of the server while firing (longest: over the whole run). */
+  gcPauses?: { count: number; totalMs: number; maxMs: number };
 }
 
 export interface TimerFigures {
@@ -132,6 +136,16 @@ export function timerTable(figures: TimerFigures): Table {
           : ""),
       `  lateness to transition committed: p50 ${ms(fire.committed.p50)} ms, p99 ${ms(fire.committed.p99)} ms, max ${ms(fire.committed.max)} ms`,
       `  lateness to handed to the executor: p50 ${ms(fire.handed.p50)} ms, p99 ${ms(fire.handed.p99)} ms, max ${ms(fire.handed.max)} ms`,
+      ...(fire.walRestarts
+        ? [
+            `  WAL restarts by the checkpoint worker while firing: ${fire.walRestarts.count} (${ms(fire.walRestarts.totalMs)} ms in all; longest in the run ${ms(fire.walRestarts.maxMs)} ms)`,
+          ]
+        : []),
+      ...(fire.gcPauses
+        ? [
+            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
+          ]
+        : []),
       "RSS/timer = RSS growth since before the first wait / pending (includes filling the 64 MiB page cache and the executor's user cache);",
       "RSS/added timer = growth between two counts / timers added; disk/timer = database growth per wait (log entry, profile, instance,",
       "timer, journal); timer rows = timers table + due index (SQLite dbstat)",
@@ -223,6 +237,9 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
     }
     const report = await server.request<LatencyReport>({ cmd: "latency", reset: true });
     const span = (report.timerWindow.last - report.timerWindow.first) / 1000;
+    const last = await monitor.sample();
+    const [a, b] = [before.checkpointRestarts, last.checkpointRestarts];
+    const [g0, g1] = [before.gcPauses, last.gcPauses];
     return {
       count,
       rate: sizes.fireRate,
@@ -231,6 +248,12 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
       handed: report.timerFired,
       committed: report.timerCommitted,
       peakRssBytes: monitor.peakRss,
+      ...(a && b
+        ? { walRestarts: { count: b.count - a.count, totalMs: b.totalMs - a.totalMs, maxMs: b.maxMs } }
+        : {}),
+      ...(g0 && g1
+        ? { gcPauses: { count: g1.count - g0.count, totalMs: g1.totalMs - g0.totalMs, maxMs: g1.maxMs } }
+        : {}),
     };
   } finally {
     monitor.stop();

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
 import BetterSqlite3 from "better-sqlite3";
 import { ApiKeys } from "../../src/api/auth.js";
 import { buildServer } from "../../src/api/server.js";
@@ -45,6 +46,15 @@ const send = (message: Notice | Reply): void => {
 process.on("disconnect", () => process.exit(0));
 
 const timings: { [step: string]: number } = { started: startedAt };
+// Garbage-collection pauses of the server's main thread, to tell them apart from storage stalls.
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcPauses.count++;
+    gcPauses.totalMs += entry.duration;
+    gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ["gc"] });
 const storage = openSqlite({
   path: config.dbPath,
   synchronous: config.synchronous ?? "normal",
@@ -89,8 +99,11 @@ const engine = new Engine({
   partitions: config.partitions,
   batchSize: config.batchSize,
   cacheSize: config.cacheSize,
+  ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
   timerHorizonMs: config.timerHorizonMs,
-  ...(process.env.BENCH_EVENT_HISTORY === "referenced" ? { history: "referenced" as const } : {}),
+  ...(process.env.BENCH_EVENT_HISTORY === "all" || process.env.BENCH_EVENT_HISTORY === "referenced"
+    ? { history: process.env.BENCH_EVENT_HISTORY }
+    : {}),
   // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
   delivery: config.dispatcher ? { provider: { allowPrivateUrls: true } } : false,
   onBatch: (report) => recorder.onBatch(report),
@@ -129,6 +142,8 @@ async function progress(): Promise<Progress> {
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     timersInMemory: engine.timers.inMemory,
+    checkpointRestarts: storage.connection.checkpointRestarts(),
+    gcPauses: { ...gcPauses },
     at: monotonicMs(),
   };
 }

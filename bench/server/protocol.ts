@@ -49,6 +49,10 @@ export interface Progress {
   rssBytes: number;
   heapUsedBytes: number;
   timersInMemory: number;
+  /** WAL restarts by the background checkpoint so far, and their durations. */
+  checkpointRestarts?: { count: number; totalMs: number; maxMs: number } | undefined;
+  /** Garbage-collection pauses of the main thread so far. */
+  gcPauses?: { count: number; totalMs: number; maxMs: number };
   /** The child's monotonic clock when sampled. */
   at: number;
 }

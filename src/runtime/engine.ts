@@ -24,6 +24,8 @@ export interface EngineOptions {
   batchSize?: number;
   /** Executor state cache, in users plus their instances (default 400,000). */
   cacheSize?: number;
+  /** Time the executor runs advance() before a round commits and yields (see ExecutorOptions). */
+  roundBudgetMs?: number;
   timerHorizonMs?: number;
   onBatch?: (batch: BatchReport) => void;
   onError?: (error: unknown, where: string) => void;
@@ -118,6 +120,7 @@ export class Engine {
       partitions: this.partitions,
       batchSize: options.batchSize,
       cacheSize: options.cacheSize,
+      roundBudgetMs: options.roundBudgetMs,
       onBatch: (batch) => {
         if (batch.deliveries > 0) this.dispatcher?.wake();
         options.onBatch?.(batch);

@@ -158,7 +158,11 @@ export class Executor {
   }
 
   private async pump(): Promise<void> {
-    while (this.dirty.size > 0 && !this.stopped) {
+    while (!this.stopped) {
+      // Appends waiting for their group commit go first: their requests are answered before this
+      // round runs, and the round already reads their entries.
+      this.options.log.flushPending?.();
+      if (this.dirty.size === 0) break;
       const partitions = [...this.dirty];
       this.dirty.clear();
       // Batches of many partitions share one commit: a commit's fixed cost dominates small batches.

@@ -51,6 +51,12 @@ export interface Log {
   trim(partition: number, upTo: number): Promise<void>;
   /** Forgets deduplication ids older than `before` (logs that keep ids apart from entries). */
   pruneEventIds?(before: number): Promise<number>;
+  /**
+   * Commits appends still waiting for their group now (logs that group-commit). The executor
+   * calls it before each round, so acknowledgements never wait behind a round and the round
+   * already sees those entries.
+   */
+  flushPending?(): void;
 }
 
 export interface UserState {

@@ -90,6 +90,26 @@ export class SqliteConnection {
     return !this.closed;
   }
 
+  /** WAL restarts by the background checkpoint (undefined without one). */
+  checkpointRestarts(): { count: number; totalMs: number; maxMs: number } | undefined {
+    return this.checkpointer ? { ...this.checkpointer.restarts } : undefined;
+  }
+
+  /**
+   * Counts a table's rows on the background worker's connection when there is one (a whole-index
+   * walk must not block the engine's thread), else on this connection.
+   */
+  async countRows(table: "timers", direct: () => number): Promise<number> {
+    if (this.checkpointer?.available) {
+      try {
+        return await this.checkpointer.count(table);
+      } catch {
+        // The worker failed or closed meanwhile: count here.
+      }
+    }
+    return direct();
+  }
+
   /** Registers work to finish before the file closes (the log flushes its pending appends). */
   beforeClose(hook: () => void): void {
     this.closeHooks.push(hook);

@@ -115,6 +115,11 @@ export class SqliteLog implements Log {
     return this.open().pruneEventIds(before);
   }
 
+  /** Commits the appends queued for the next group now, instead of at the scheduled flush. */
+  flushPending(): void {
+    if (this.queue.length > 0 && this.connection.isOpen) this.flush();
+  }
+
   private open(): LogWriter {
     if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
     return this.writer;

@@ -115,8 +115,11 @@ export class SqliteStore implements Store {
   }
 
   async countTimers(): Promise<number> {
-    this.open();
-    return this.timers.count();
+    const connection = this.open();
+    return connection.countRows("timers", () => {
+      this.open();
+      return this.timers.count();
+    });
   }
 
   /** Removes fired timers. */

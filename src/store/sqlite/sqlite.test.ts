@@ -332,6 +332,33 @@ describe("sqlite background checkpoint", () => {
     reopened.close();
   });
 
+  it("counting pending timers walks the index on the worker's connection, not the engine's", async () => {
+    const storage = openSqlite({ path: nextPath(), backgroundCheckpoint: true });
+    try {
+      const set = changes(A, {
+        timersSet: Array.from({ length: 25 }, (_, i) => ({
+          id: `t${i}`,
+          userId: `u${i}`,
+          journeyId: "j",
+          key: "",
+          due: 1_000 + i,
+        })),
+      });
+      await storage.store.commit(batch(0, [set]));
+      const direct = (): number => assert.fail("counted on the engine's connection");
+      assert.equal(await storage.connection.countRows("timers", direct), 25);
+      assert.equal(await storage.store.countTimers(), 25);
+    } finally {
+      await storage.close();
+    }
+    const plain = openSqlite({ path: nextPath() });
+    try {
+      assert.equal(await plain.connection.countRows("timers", () => 7), 7, "without a worker: counted here");
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("a worker that cannot open the file reports it, so the connection checkpoints itself", async () => {
     const failure = await new Promise<Error>((resolve) => {
       const checkpointer = new BackgroundCheckpointer({
