@@ -23,7 +23,9 @@ export interface ExecutorOptions {
   commitInputs?: number;
   /**
    * Time spent running advance() before a round commits and yields to the event loop (default
-   * 8 ms): bounds how long HTTP intake and provider calls wait behind the executor.
+   * 40 ms): bounds how long HTTP intake and provider calls wait behind the executor under a
+   * backlog, while keeping commits large enough (thousands of inputs) to amortise their cost.
+   * At 8 ms a saturated engine committed 1,000 inputs at a time and fell behind at 20k/s.
    */
   roundBudgetMs?: number;
   maxSteps?: number;
@@ -101,7 +103,7 @@ export class Executor {
     this.batchSize = options.batchSize ?? 1000;
     this.cache = new UserCache(options.cacheSize ?? 400_000);
     this.commitInputs = options.commitInputs ?? 5000;
-    this.roundBudgetMs = options.roundBudgetMs ?? 8;
+    this.roundBudgetMs = options.roundBudgetMs ?? 40;
   }
 
   /** Loads consumed offsets and catches up on everything appended while down. */
