@@ -42,7 +42,9 @@ export interface TimerSizes {
 
 export function timerSizes(context: ScenarioContext): TimerSizes {
   const { quick, users } = context.options;
-  const targets = quick ? [50_000] : [1_000_000, 10_000_000];
+  // BENCH_TIMER_TARGETS=1000000 (comma-separated counts): other sizes, for experiments.
+  const custom = (process.env.BENCH_TIMER_TARGETS ?? "").split(",").filter(Boolean).map(Number);
+  const targets = custom.length > 0 ? custom : quick ? [50_000] : [1_000_000, 10_000_000];
   return {
     targets,
     users: Math.min(users ?? (quick ? 50_000 : 1_000_000), targets[0] as number),
@@ -82,8 +84,10 @@ export interface FireFigures {
   peakRssBytes: number;
   /** WAL restarts by the background checkpoint during the firing (writers wait during part of each). */
   walRestarts?: { count: number; totalMs: number; maxMs: number };
+  /** Longest store commit and longest executor round (due timers taken to committed) while firing, ms. */
+  stalls?: { commitMs: number; roundMs: number };
   /** Garbage-collection pauses of the server while firing (longest: over the whole run). */
-  gcPauses?: { count: number; totalMs: number; maxMs: number };
+  gcPauses?: { count: number; totalMs: number; maxMs: number; majorMs: number; minorMs: number };
 }
 
 export interface TimerFigures {
@@ -141,9 +145,14 @@ export function timerTable(figures: TimerFigures): Table {
             `  WAL restarts by the checkpoint worker while firing: ${fire.walRestarts.count} (${ms(fire.walRestarts.totalMs)} ms in all; longest in the run ${ms(fire.walRestarts.maxMs)} ms)`,
           ]
         : []),
+      ...(fire.stalls
+        ? [
+            `  longest while firing: store commit ${ms(fire.stalls.commitMs)} ms, executor round ${ms(fire.stalls.roundMs)} ms`,
+          ]
+        : []),
       ...(fire.gcPauses
         ? [
-            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
+            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all: ${ms(fire.gcPauses.minorMs)} ms young generation, ${ms(fire.gcPauses.majorMs)} ms full; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
           ]
         : []),
       "RSS/timer = RSS growth since before the first wait / pending (includes filling the 64 MiB page cache and the executor's user cache);",
@@ -229,6 +238,8 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
     });
     await server.request({ cmd: "drain", timeoutMs: 600_000 });
     const slackS = (startAt - Date.now()) / 1000;
+    // From here on only the firing runs: the longest commit and round measured below are its own.
+    await server.request({ cmd: "stalls" });
     const deadline = startAt + sizes.fireS * 1000 + 120_000;
     while (Date.now() < deadline) {
       const progress = await monitor.sample();
@@ -238,6 +249,7 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
     const report = await server.request<LatencyReport>({ cmd: "latency", reset: true });
     const span = (report.timerWindow.last - report.timerWindow.first) / 1000;
     const last = await monitor.sample();
+    const stalls = await server.request<{ commitMs: number; roundMs: number }>({ cmd: "stalls" });
     const [a, b] = [before.checkpointRestarts, last.checkpointRestarts];
     const [g0, g1] = [before.gcPauses, last.gcPauses];
     return {
@@ -248,11 +260,20 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
       handed: report.timerFired,
       committed: report.timerCommitted,
       peakRssBytes: monitor.peakRss,
+      stalls,
       ...(a && b
         ? { walRestarts: { count: b.count - a.count, totalMs: b.totalMs - a.totalMs, maxMs: b.maxMs } }
         : {}),
       ...(g0 && g1
-        ? { gcPauses: { count: g1.count - g0.count, totalMs: g1.totalMs - g0.totalMs, maxMs: g1.maxMs } }
+        ? {
+            gcPauses: {
+              count: g1.count - g0.count,
+              totalMs: g1.totalMs - g0.totalMs,
+              maxMs: g1.maxMs,
+              majorMs: g1.majorMs - g0.majorMs,
+              minorMs: g1.minorMs - g0.minorMs,
+            },
+          }
         : {}),
     };
   } finally {

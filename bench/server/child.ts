@@ -47,18 +47,25 @@ process.on("disconnect", () => process.exit(0));
 
 const timings: { [step: string]: number } = { started: startedAt };
 // Garbage-collection pauses of the server's main thread, to tell them apart from storage stalls.
-const gcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMs: 0, minorMs: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcPauses.count++;
     gcPauses.totalMs += entry.duration;
     gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
+    // kind 1: scavenge (young generation); 2: mark-sweep-compact; 4: incremental marking; 8: weak callbacks.
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+    if (kind === 2) gcPauses.majorMs += entry.duration;
+    else if (kind === 1) gcPauses.minorMs += entry.duration;
   }
 }).observe({ entryTypes: ["gc"] });
 const storage = openSqlite({
   path: config.dbPath,
   synchronous: config.synchronous ?? "normal",
   backgroundCheckpoint: process.env.BENCH_BACKGROUND_CHECKPOINT !== "0",
+  ...(process.env.BENCH_CHECKPOINT_RESTART_PAGES
+    ? { checkpointRestartPages: Number(process.env.BENCH_CHECKPOINT_RESTART_PAGES) }
+    : {}),
   ...(process.env.BENCH_SQLITE_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_SQLITE_PAGE_SIZE) } : {}),
 });
 const { store, log } = storage;
@@ -81,14 +88,21 @@ if (config.webhookUrl) {
 const recorder = new Recorder((at) => send({ notice: "first-timer", at }));
 // Deliveries are only visible in the batches handed to the store: observe them once committed.
 const commit = store.commit.bind(store);
+// Longest store commit and longest executor round (read, advance, commit) so far.
+const stalls = { commitMs: 0, roundMs: 0 };
+const timed = async (work: () => Promise<void>): Promise<void> => {
+  const started = performance.now();
+  await work();
+  stalls.commitMs = Math.max(stalls.commitMs, performance.now() - started);
+};
 store.commit = async (batch: CommitBatch): Promise<void> => {
-  await commit(batch);
+  await timed(() => commit(batch));
   recorder.afterCommit([batch]);
 };
 const commitMany = store.commitMany?.bind(store);
 if (commitMany) {
   store.commitMany = async (batches: readonly CommitBatch[]): Promise<void> => {
-    await commitMany(batches);
+    await timed(() => commitMany(batches));
     recorder.afterCommit(batches);
   };
 }
@@ -106,7 +120,10 @@ const engine = new Engine({
     : {}),
   // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
   delivery: config.dispatcher ? { provider: { allowPrivateUrls: true } } : false,
-  onBatch: (report) => recorder.onBatch(report),
+  onBatch: (report) => {
+    stalls.roundMs = Math.max(stalls.roundMs, report.committedAt - report.startedAt);
+    recorder.onBatch(report);
+  },
   onTimerFired: (lateness) => recorder.onTimerFired(lateness),
   onError: (error, where) =>
     send({ notice: "error", message: `${where}: ${(error as Error).stack ?? String(error)}` }),
@@ -144,6 +161,7 @@ async function progress(): Promise<Progress> {
     timersInMemory: engine.timers.inMemory,
     checkpointRestarts: storage.connection.checkpointRestarts(),
     gcPauses: { ...gcPauses },
+    stalls: { ...stalls },
     at: monotonicMs(),
   };
 }
@@ -234,6 +252,12 @@ async function handle(command: Command): Promise<unknown> {
       return scheduleWaits(engine, config.project, (i) => theWorkload().userId(i), command.options);
     case "timed-waits":
       return scheduleTimedWaits(engine, config.project, command.options);
+    case "stalls": {
+      const seen = { ...stalls };
+      stalls.commitMs = 0;
+      stalls.roundMs = 0;
+      return seen;
+    }
     case "latency": {
       const report = recorder.report();
       if (command.reset) recorder.reset();

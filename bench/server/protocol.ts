@@ -51,8 +51,10 @@ export interface Progress {
   timersInMemory: number;
   /** WAL restarts by the background checkpoint so far, and their durations. */
   checkpointRestarts?: { count: number; totalMs: number; maxMs: number } | undefined;
+  /** Longest store commit and longest executor round so far, in ms. */
+  stalls?: { commitMs: number; roundMs: number };
   /** Garbage-collection pauses of the main thread so far. */
-  gcPauses?: { count: number; totalMs: number; maxMs: number };
+  gcPauses?: { count: number; totalMs: number; maxMs: number; majorMs: number; minorMs: number };
   /** The child's monotonic clock when sampled. */
   at: number;
 }
@@ -139,6 +141,8 @@ export type Command =
   /** File size and, for the named tables and indices (all when omitted), their bytes. */
   | { cmd: "storage"; objects?: string[] }
   | { cmd: "gc" }
+  /** The longest commit and executor round since the last call, in ms (then starts over). */
+  | { cmd: "stalls" }
   | { cmd: "shutdown" };
 
 export interface SetupResult {

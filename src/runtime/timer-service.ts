@@ -7,7 +7,7 @@ export interface TimerServiceOptions {
   clock: Clock;
   /** How far ahead timers are held in memory (default 60 s); the rest stay on disk. */
   horizonMs?: number;
-  /** Timers loaded from the store per query (default 5,000; the loader yields between pages). */
+  /** Timers loaded from the store per query (default 1,000; the loader yields between pages). */
   pageSize?: number;
   /** Called with each timer's lateness (fired minus due) in ms. */
   onFire?: (latenessMs: number) => void;
@@ -36,7 +36,7 @@ export class TimerService {
 
   constructor(private readonly options: TimerServiceOptions) {
     this.horizonMs = options.horizonMs ?? 60_000;
-    this.pageSize = options.pageSize ?? 5_000;
+    this.pageSize = options.pageSize ?? 1_000;
   }
 
   /** Loads the near future (and anything overdue) and starts firing. */

@@ -28,6 +28,8 @@ export interface SqliteOptions {
    * SQLite's own checkpoints if the worker fails.
    */
   backgroundCheckpoint?: boolean;
+  /** WAL pages from which the background checkpoint starts the WAL over (default 8,192: 32 MiB). */
+  checkpointRestartPages?: number;
   /** Told when the background checkpoint fails (the connection then checkpoints itself). */
   onCheckpointFailure?: (error: Error) => void;
   /** Time for rows the store stamps itself (emitted events' ingest time). Default: the system clock. */
@@ -68,6 +70,7 @@ export class SqliteConnection {
         this.db.pragma("wal_autocheckpoint = 0");
         this.checkpointer = new BackgroundCheckpointer({
           path: options.path,
+          ...(options.checkpointRestartPages ? { restartPages: options.checkpointRestartPages } : {}),
           onFailure: (error) => {
             if (this.closed) return;
             this.db.pragma("wal_autocheckpoint = 1000");
