@@ -27,9 +27,18 @@ export async function writeResult(
   const dir = result.mode === "quick" ? path.join(RESULTS_DIR, "quick") : RESULTS_DIR;
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
-  const body = `${JSON.stringify({ ...result, startedAt: startedAt.toISOString(), ...provenance }, null, 2)}\n`;
-  const file = path.join(dir, `${result.scenario}-${stamp}.json`);
+  // Experiment knobs (docs/benchmarks.md) change what a figure means: they travel with it.
+  const knobs = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("BENCH_")));
+  const body = `${JSON.stringify({ ...result, startedAt: startedAt.toISOString(), ...provenance, knobs }, null, 2)}\n`;
+  // A full-size run with knobs set is an experiment: it must not replace the committed -latest figures.
+  const experiment = Object.keys(knobs).length > 0 && result.mode === "full";
+  const file = path.join(
+    experiment ? path.join(dir, "experiments") : dir,
+    `${result.scenario}-${stamp}.json`,
+  );
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, body);
+  if (experiment) return file;
   // Write-then-rename so an interrupted run never leaves a truncated -latest file.
   const latest = path.join(dir, `${result.scenario}-latest.json`);
   await writeFile(`${latest.replace(/\.json$/, "")}.tmp.json`, body);
