@@ -4,7 +4,7 @@ import { partitionOf } from "../core/hash.js";
 import type { EventInput, Input } from "../core/input.js";
 import type { JsonObject } from "../core/model.js";
 import type { ChannelAddress, Instance, JournalLine, Profile } from "../core/state.js";
-import type { Log, LogEntry, Store } from "../store/types.js";
+import { EVENT_ID_RETENTION_MS, type Log, type LogEntry, type Store } from "../store/types.js";
 import { CallbackSigner } from "./callback-signer.js";
 import { ProjectCatalogs } from "./catalogs.js";
 import type { BreakerOptions, BreakerState } from "./circuit-breaker.js";
@@ -210,7 +210,7 @@ export class Engine {
       const consumed = this.executor.consumed(p);
       if (consumed > 0) await this.log.trim(p, consumed);
     }
-    await this.log.pruneEventIds?.(this.clock.now() - 7 * 86_400_000);
+    await this.log.pruneEventIds?.(this.clock.now() - EVENT_ID_RETENTION_MS);
   }
 
   /** Re-evaluates time-dependent segment entries of every loaded project. */

@@ -40,6 +40,9 @@ export interface AppendResult {
   offsets: (number | null)[];
 }
 
+/** How long a log keeps input ids for deduplication: a client retrying later appends again. */
+export const EVENT_ID_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 export interface Log {
   /** Appends durably, in one transaction; events whose `(project, id)` was already appended are skipped. */
   append(entries: LogEntry[]): Promise<AppendResult>;

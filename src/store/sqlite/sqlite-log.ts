@@ -3,8 +3,7 @@ import type { SqliteConnection } from "./connection.js";
 import { StoreClosedError } from "./errors.js";
 import type { LogWriter } from "./log-writer.js";
 
-/** Event ids are kept this long for deduplication (a client retrying later appends again). */
-export const EVENT_ID_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+export { EVENT_ID_RETENTION_MS } from "../types.js";
 
 export interface SqliteLogOptions {
   /**
