@@ -137,6 +137,11 @@ async function runServe(args: readonly string[]): Promise<number> {
   if (!["all", "referenced"].includes(setting("event-history"))) {
     throw new CliError(`--event-history: expected all or referenced, got ${setting("event-history")}`);
   }
+  const maxBacklog = Number(setting("max-backlog"));
+  if (!Number.isInteger(maxBacklog) || maxBacklog < 0)
+    throw new CliError(
+      `--max-backlog: expected a whole number of events (0: no limit), got ${setting("max-backlog")}`,
+    );
   const port = Number(setting("port"));
   const partitions = Number(setting("partitions"));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -153,6 +158,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     journalRetention: setting("journal-retention"),
     ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
     eventHistory: setting("event-history") === "all" ? "all" : "referenced",
+    maxBacklog,
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

@@ -19,6 +19,8 @@ export interface ServeOptions {
   logLevel: string;
   /** Which events the per-user history records (see EngineOptions.history). */
   eventHistory?: "all" | "referenced";
+  /** Backlog from which new events get 429 (see EngineOptions.maxBacklog). */
+  maxBacklog?: number;
   /** Base URL the outside world reaches this server at (tracking links, Twilio signatures). */
   publicUrl?: string;
   /** Engine settings beyond the flags (tests and embedding: delivery backoff, breaker...). */
@@ -70,6 +72,12 @@ export const SERVE_SETTINGS = [
     default: "30d",
     help: "how long journal lines are kept (30d, 12w, forever)",
   },
+  {
+    flag: "max-backlog",
+    env: "JOURNEYS_MAX_BACKLOG",
+    default: "1000000",
+    help: "events waiting to be applied from which new events get 429 until the engine catches up (0: no limit)",
+  },
 ] as const;
 
 export interface Running {
@@ -111,6 +119,7 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     partitions: options.partitions,
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...(options.eventHistory ? { history: options.eventHistory } : {}),
+    ...(options.maxBacklog !== undefined ? { maxBacklog: options.maxBacklog } : {}),
     ...options.engine,
     ...observedEngine(observability, options.engine ?? {}),
   });

@@ -26,6 +26,12 @@ export interface EngineOptions {
   cacheSize?: number;
   /** Time the executor runs advance() before a round commits and yields (see ExecutorOptions). */
   roundBudgetMs?: number;
+  /**
+   * Inputs appended but not yet applied, over all partitions, from which new events are refused
+   * with 429 until the executor catches up (default 1,000,000; 0: no limit). Events already
+   * acknowledged are never affected: this only keeps an overloaded server from promising more.
+   */
+  maxBacklog?: number;
   timerHorizonMs?: number;
   onBatch?: (batch: BatchReport) => void;
   onError?: (error: unknown, where: string) => void;
@@ -84,6 +90,8 @@ export class Engine {
   readonly log: Log;
   readonly clock: Clock;
   readonly partitions: number;
+  /** Highest offset this engine appended (or found at start) per partition, for the backlog. */
+  private readonly appendedEnds: number[] = [];
   readonly catalogs: ProjectCatalogs;
   readonly timers: TimerService;
   readonly executor: Executor;
@@ -163,6 +171,7 @@ export class Engine {
   /** Starts the executor (catching up on the log) and the timer service. */
   async start(): Promise<void> {
     this.signer = await CallbackSigner.load(this.store);
+    for (let p = 0; p < this.partitions; p++) this.appendedEnds[p] = await this.log.end(p);
     await this.executor.start();
     await this.timers.start();
     this.dispatcher?.start();
@@ -177,6 +186,20 @@ export class Engine {
 
   get ready(): boolean {
     return this.accepting;
+  }
+
+  /** Inputs appended and not yet applied, over all partitions (from memory: cheap). */
+  backlog(): number {
+    let total = 0;
+    for (let p = 0; p < this.partitions; p++)
+      total += Math.max(0, (this.appendedEnds[p] ?? 0) - this.executor.consumed(p));
+    return total;
+  }
+
+  /** True while the backlog is at or above `maxBacklog`: new events get 429 until it drains. */
+  get overloaded(): boolean {
+    const max = this.options.maxBacklog ?? 1_000_000;
+    return max > 0 && this.backlog() >= max;
   }
 
   /** Stops intake, finishes the batch in flight, stops timers. The caller closes the store. */
@@ -312,6 +335,11 @@ export class Engine {
   private async append(entries: LogEntry[]): Promise<{ offsets: (number | null)[] }> {
     if (entries.length === 0) return { offsets: [] };
     const result = await this.log.append(entries);
+    for (let i = 0; i < entries.length; i++) {
+      const offset = result.offsets[i];
+      const p = (entries[i] as LogEntry).partition;
+      if (offset != null && offset > (this.appendedEnds[p] ?? 0)) this.appendedEnds[p] = offset;
+    }
     const partitions = new Set(entries.map((entry) => entry.partition));
     for (const p of partitions) this.executor.notify(p);
     return result;

@@ -7,6 +7,15 @@ import { EventBatchBody, EventBody, parseRequest } from "../schemas.js";
 export function eventRoutes(app: FastifyInstance, engine: Engine): void {
   app.post("/v1/events", async (request, reply) => {
     if (!engine.ready) throw new RequestError(503, "NOT_READY", "not accepting events right now");
+    if (engine.overloaded) {
+      // Nothing is appended: the client retries later (the typed client does, with jitter).
+      reply.header("retry-after", "1");
+      throw new RequestError(
+        429,
+        "OVERLOADED",
+        `${engine.backlog()} events are waiting to be applied; retry in a second`,
+      );
+    }
     const body = request.body;
     const batch =
       body !== null && typeof body === "object" && !Array.isArray(body) && "events" in body

@@ -67,6 +67,10 @@ parentPort.on("message", (message) => {
   closed = true;
   clearTimeout(timer);
   db.close();
+  // The parent waits for this before closing its own connection (see close()).
+  const closedFlag = new Int32Array(workerData.closed);
+  Atomics.store(closedFlag, 0, 1);
+  Atomics.notify(closedFlag, 0);
   process.exit(0);
 });
 run();
@@ -101,6 +105,8 @@ export class BackgroundCheckpointer {
   private failed = false;
   private closing = false;
   private nextId = 0;
+  /** Set to 1 by the worker once its connection is closed. */
+  private readonly closed = new Int32Array(new SharedArrayBuffer(4));
   private readonly asked = new Map<number, { resolve(n: number): void; reject(error: Error): void }>();
   /** Frames in the WAL and frames already copied, as of the last checkpoint. */
   last = { log: 0, checkpointed: 0 };
@@ -118,6 +124,7 @@ export class BackgroundCheckpointer {
         backlogPages: options.backlogPages ?? 2000,
         restartPages: options.restartPages ?? 8192,
         restartWaitMs: options.restartWaitMs ?? 200,
+        closed: this.closed.buffer,
       },
       // The worker needs no TypeScript loader and no inspector flags of the parent.
       execArgv: [],
@@ -160,13 +167,18 @@ export class BackgroundCheckpointer {
     });
   }
 
-  /** Asks the worker to close its connection and exit; does not wait. */
+  /**
+   * Closes the worker's connection and waits (up to 2 s) until it has, so the caller's own close
+   * is the last one: SQLite then checkpoints and removes the WAL, and the files are left alone.
+   */
   close(): void {
     if (this.closing) return;
+    const alive = !this.failed;
     this.closing = true;
     for (const asked of this.asked.values()) asked.reject(new Error("closed"));
     this.asked.clear();
     this.worker.postMessage("close");
+    if (alive) Atomics.wait(this.closed, 0, 0, 2000);
   }
 
   private fail(error: Error): void {
