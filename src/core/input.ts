@@ -1,5 +1,5 @@
 import type { JsonObject, MessageStatus } from "./model.js";
-import type { ChannelAddress, Millis } from "./state.js";
+import type { ChannelAddress, Millis, Timer } from "./state.js";
 
 /** Everything that can move a user: the inputs of `advance()`. All carry the user they concern. */
 export type Input =
@@ -33,6 +33,18 @@ export interface TimerInput {
   key: string;
   timerId: string;
   due: Millis;
+}
+
+/** The input a due timer becomes. */
+export function timerInput(timer: Timer): TimerInput {
+  return {
+    kind: "timer",
+    userId: timer.userId,
+    journeyId: timer.journeyId,
+    key: timer.key,
+    timerId: timer.id,
+    due: timer.due,
+  };
 }
 
 /** A profile change from the API (`identify`): attributes merged, channels merged. */

@@ -1,7 +1,7 @@
 import { type AdvanceContext, advance } from "./advance.js";
 import type { Catalog } from "./catalog.js";
 import type { Effect } from "./effect.js";
-import type { EventInput, Input } from "./input.js";
+import { type EventInput, type Input, timerInput } from "./input.js";
 import type { MessageStatus } from "./model.js";
 import type { DeliveryRequest, Instance, JournalLine, Millis, Profile, Timer } from "./state.js";
 
@@ -180,17 +180,7 @@ export function simulate(
       if (!earliest) return;
       const { timer } = earliest;
       timersFired++;
-      apply(
-        {
-          kind: "timer",
-          userId: timer.userId,
-          journeyId: timer.journeyId,
-          key: timer.key,
-          timerId: timer.id,
-          due: timer.due,
-        },
-        timer.due,
-      );
+      apply(timerInput(timer), timer.due);
     }
   };
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import type { LogRecord, ProjectChanges } from "../store/types.js";
+import { emptyChanges, type LogRecord, type ProjectChanges } from "../store/types.js";
 import { JourneysMetrics } from "./metrics.js";
 import { parseExposition } from "./testing/exposition.js";
 
@@ -40,14 +40,7 @@ async function exposedNames(): Promise<Set<string>> {
   );
   const entry = { project: "p", partition: 0, offset: 1, appendedAt: 9_000 } as const;
   const changes: ProjectChanges = {
-    project: "p",
-    profiles: [],
-    instances: [],
-    timersSet: [],
-    timersCancelled: [],
-    deliveries: [],
-    journal: [],
-    emitted: [],
+    ...emptyChanges("p"),
     counters: [{ journeyId: "cart", node: "wait", entered: 1, exited: 1, converted: 1 }],
   };
   metrics.engine.onBatch({

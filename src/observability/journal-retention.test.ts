@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { tempDir } from "../../test/support/server.js";
 import type { JournalLine } from "../core/state.js";
 import { openSqlite, type SqliteStorage } from "../store/sqlite/open.js";
-import type { ProjectChanges } from "../store/types.js";
+import { emptyChanges, type ProjectChanges } from "../store/types.js";
 import { JournalRetention, parseRetention } from "./journal-retention.js";
 
 const DAY = 86_400_000;
@@ -15,17 +15,7 @@ function line(userId: string, at: number): JournalLine {
 }
 
 function changes(project: string, journal: JournalLine[]): ProjectChanges {
-  return {
-    project,
-    profiles: [],
-    instances: [],
-    timersSet: [],
-    timersCancelled: [],
-    deliveries: [],
-    journal,
-    emitted: [],
-    counters: [],
-  };
+  return { ...emptyChanges(project), journal };
 }
 
 describe("journal retention", () => {

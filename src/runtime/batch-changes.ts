@@ -1,6 +1,6 @@
 import type { Effect } from "../core/effect.js";
 import type { Instance, JournalLine, Profile, Timer } from "../core/state.js";
-import type { NodeCounter, ProjectChanges } from "../store/types.js";
+import { emptyChanges, type NodeCounter, type ProjectChanges } from "../store/types.js";
 
 /**
  * Accumulates one project's effects over a batch, netting repeated changes to the same row
@@ -14,17 +14,7 @@ export class BatchChanges {
   readonly changes: ProjectChanges;
 
   constructor(readonly project: string) {
-    this.changes = {
-      project,
-      profiles: [],
-      instances: [],
-      timersSet: [],
-      timersCancelled: [],
-      deliveries: [],
-      journal: [],
-      emitted: [],
-      counters: [],
-    };
+    this.changes = emptyChanges(project);
   }
 
   /** Folds the effects of one advance() call in. */

@@ -1,6 +1,6 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
 import type { Effect } from "../core/effect.js";
-import type { Input, TimerInput } from "../core/input.js";
+import { type Input, timerInput } from "../core/input.js";
 import type { Log, LogRecord, ProjectChanges, Store, StoredTimer } from "../store/types.js";
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
@@ -367,15 +367,4 @@ function tracedInput(project: string, trace: string, input: Input, effects: read
     }
   }
   return { project, trace, input, journeys, deliveries };
-}
-
-function timerInput(timer: StoredTimer): TimerInput {
-  return {
-    kind: "timer",
-    userId: timer.userId,
-    journeyId: timer.journeyId,
-    key: timer.key,
-    timerId: timer.id,
-    due: timer.due,
-  };
 }

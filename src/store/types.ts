@@ -118,6 +118,21 @@ export interface ProjectChanges {
   counters: NodeCounter[];
 }
 
+/** A project's changes with nothing in them yet. */
+export function emptyChanges(project: string): ProjectChanges {
+  return {
+    project,
+    profiles: [],
+    instances: [],
+    timersSet: [],
+    timersCancelled: [],
+    deliveries: [],
+    journal: [],
+    emitted: [],
+    counters: [],
+  };
+}
+
 export interface NodeCounter {
   journeyId: string;
   node: string;

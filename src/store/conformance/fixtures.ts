@@ -1,6 +1,6 @@
 import type { EventInput, Input } from "../../core/input.js";
 import type { DeliveryRequest, Instance, JournalLine, Profile, Timer } from "../../core/state.js";
-import type { CommitBatch, LogEntry, ProjectChanges } from "../types.js";
+import { type CommitBatch, emptyChanges, type LogEntry, type ProjectChanges } from "../types.js";
 
 /** Builders shared by the conformance cases: small, valid domain objects with overridable fields. */
 
@@ -84,18 +84,7 @@ export function line(userId: string, at: number, reason = `step at ${at}`): Jour
 }
 
 export function changes(project: string, extra: Partial<ProjectChanges> = {}): ProjectChanges {
-  return {
-    project,
-    profiles: [],
-    instances: [],
-    timersSet: [],
-    timersCancelled: [],
-    deliveries: [],
-    journal: [],
-    emitted: [],
-    counters: [],
-    ...extra,
-  };
+  return { ...emptyChanges(project), ...extra };
 }
 
 export function batch(
