@@ -45,7 +45,7 @@ function run() {
       // Still far behind the writer: go again at once rather than after the interval.
       again = left > workerData.backlogPages;
     }
-    parentPort.postMessage({ log: result.log, checkpointed: result.checkpointed, restartMs });
+    if (restartMs !== undefined) parentPort.postMessage({ restartMs });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
   }
@@ -77,8 +77,6 @@ run();
 `;
 
 interface WorkerMessage {
-  log?: number;
-  checkpointed?: number;
   error?: string;
   restartMs?: number;
   id?: number;
@@ -108,8 +106,6 @@ export class BackgroundCheckpointer {
   /** Set to 1 by the worker once its connection is closed. */
   private readonly closed = new Int32Array(new SharedArrayBuffer(4));
   private readonly asked = new Map<number, { resolve(n: number): void; reject(error: Error): void }>();
-  /** Frames in the WAL and frames already copied, as of the last checkpoint. */
-  last = { log: 0, checkpointed: 0 };
   /** WAL restarts so far and how long they took (writers wait during part of each). */
   readonly restarts = { count: 0, totalMs: 0, maxMs: 0 };
 
@@ -138,13 +134,10 @@ export class BackgroundCheckpointer {
         if (message.countError !== undefined) asked?.reject(new Error(message.countError));
         else asked?.resolve(message.n ?? 0);
       } else if (message.error !== undefined) this.fail(new Error(`background checkpoint: ${message.error}`));
-      else {
-        this.last = { log: message.log ?? 0, checkpointed: message.checkpointed ?? 0 };
-        if (message.restartMs !== undefined) {
-          this.restarts.count++;
-          this.restarts.totalMs += message.restartMs;
-          this.restarts.maxMs = Math.max(this.restarts.maxMs, message.restartMs);
-        }
+      else if (message.restartMs !== undefined) {
+        this.restarts.count++;
+        this.restarts.totalMs += message.restartMs;
+        this.restarts.maxMs = Math.max(this.restarts.maxMs, message.restartMs);
       }
     });
     this.worker.on("error", (error) => this.fail(new Error(`background checkpoint: ${error.message}`)));

@@ -44,6 +44,8 @@ export class SqliteLog implements Log {
   private readonly appendGroup: (group: readonly PendingAppend[]) => (number | null)[][];
   private queue: PendingAppend[] = [];
   private readonly tails = new Map<number, Tail>();
+  /** Partitions whose reader fell more than a tail behind: nothing is kept until it reads the table to its end. */
+  private readonly behind = new Set<number>();
   private readonly tailSize: number;
   private flushScheduled = false;
 
@@ -92,7 +94,10 @@ export class SqliteLog implements Log {
       }
       if (tail.first === after + 1 && tail.records.length > 0) return tail.records.slice(0, max);
     }
-    return writer.read(partition, after, max);
+    const records = writer.read(partition, after, max);
+    // The table had nothing more: the reader caught up, keep the tail again from the next append.
+    if (records.length < max) this.behind.delete(partition);
+    return records;
   }
 
   async end(partition: number): Promise<number> {
@@ -160,6 +165,7 @@ export class SqliteLog implements Log {
       const offset = offsets[i];
       if (offset === null || offset === undefined) continue;
       const entry = entries[i] as LogEntry;
+      if (this.behind.has(entry.partition)) continue;
       const record: LogRecord = {
         project: entry.project,
         partition: entry.partition,
@@ -173,8 +179,10 @@ export class SqliteLog implements Log {
       } else if (tail.records.length < this.tailSize) {
         tail.records.push(record);
       } else {
-        // Full (the reader is far behind): forget the run; the reader goes to the table.
+        // Full (the reader is far behind): forget the run and keep nothing for this partition
+        // until its reader has caught up through the table, rather than refilling in vain.
         this.tails.delete(entry.partition);
+        this.behind.add(entry.partition);
       }
     }
   }
