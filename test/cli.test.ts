@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { tempDir } from "./support/server.js";
@@ -89,6 +89,20 @@ describe("journeys CLI", () => {
       "JOURNEYS_API_KEY",
     ])
       assert.ok(out.includes(name), name);
+  });
+
+  it("serve refuses a bad setting by name before opening anything", () => {
+    const db = join(temp.dir, "refused.db");
+    for (const [flag, value] of [
+      ["--cache-size", "0"],
+      ["--max-backlog", "lots"],
+      ["--event-history", "some"],
+    ] as const) {
+      const { code, out } = journeys("serve", "--db", db, flag, value);
+      assert.notEqual(code, 0, flag);
+      assert.match(out, new RegExp(`${flag}: expected`), flag);
+    }
+    assert.equal(existsSync(db), false);
   });
 
   it("unknown commands and flags exit 2 with usage", () => {

@@ -112,7 +112,8 @@ const engine = new Engine({
   log,
   partitions: config.partitions,
   batchSize: config.batchSize,
-  cacheSize: config.cacheSize,
+  // BENCH_USER_CACHE: the executor's user-cache weight (users + instances), for experiments.
+  cacheSize: process.env.BENCH_USER_CACHE ? Number(process.env.BENCH_USER_CACHE) : config.cacheSize,
   ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
   timerHorizonMs: config.timerHorizonMs,
   ...(process.env.BENCH_EVENT_HISTORY === "all" || process.env.BENCH_EVENT_HISTORY === "referenced"

@@ -63,7 +63,16 @@ export class ServerProcess {
     options: SpawnOptions = {},
     onNotice?: (notice: Notice) => void,
   ): Promise<ServerProcess> {
-    const execArgv = ["--import", "tsx", "--expose-gc", "--max-old-space-size=8192"];
+    // --max-semi-space-size=64: what `journeys serve` runs with (bin/journeys.js).
+    const execArgv = [
+      "--import",
+      "tsx",
+      "--expose-gc",
+      "--max-old-space-size=8192",
+      "--max-semi-space-size=64",
+    ];
+    // BENCH_NODE_FLAGS="--max-semi-space-size=64": other V8 settings for the server, for experiments.
+    execArgv.push(...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean));
     if (options.cpuProfileDir) execArgv.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`);
     const spawnedAt = monotonicMs();
     const child = fork(CHILD, [JSON.stringify(config)], {

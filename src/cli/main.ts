@@ -142,6 +142,11 @@ async function runServe(args: readonly string[]): Promise<number> {
     throw new CliError(
       `--max-backlog: expected a whole number of events (0: no limit), got ${setting("max-backlog")}`,
     );
+  const cacheSize = Number(setting("cache-size"));
+  if (!Number.isInteger(cacheSize) || cacheSize < 1)
+    throw new CliError(
+      `--cache-size: expected a whole number of users and instances (at least 1), got ${setting("cache-size")}`,
+    );
   const port = Number(setting("port"));
   const partitions = Number(setting("partitions"));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -159,6 +164,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     ...(setting("public-url") ? { publicUrl: setting("public-url") } : {}),
     eventHistory: setting("event-history") === "all" ? "all" : "referenced",
     maxBacklog,
+    cacheSize,
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

@@ -21,6 +21,8 @@ export interface ServeOptions {
   eventHistory?: "all" | "referenced";
   /** Backlog from which new events get 429 (see EngineOptions.maxBacklog). */
   maxBacklog?: number;
+  /** Executor state cache, in users plus their instances (see EngineOptions.cacheSize). */
+  cacheSize?: number;
   /** Base URL the outside world reaches this server at (tracking links, Twilio signatures). */
   publicUrl?: string;
   /** Engine settings beyond the flags (tests and embedding: delivery backoff, breaker...). */
@@ -78,6 +80,12 @@ export const SERVE_SETTINGS = [
     default: "1000000",
     help: "events waiting to be applied from which new events get 429 until the engine catches up (0: no limit)",
   },
+  {
+    flag: "cache-size",
+    env: "JOURNEYS_CACHE_SIZE",
+    default: "250000",
+    help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each)",
+  },
 ] as const;
 
 export interface Running {
@@ -120,6 +128,7 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     ...(options.eventHistory ? { history: options.eventHistory } : {}),
     ...(options.maxBacklog !== undefined ? { maxBacklog: options.maxBacklog } : {}),
+    ...(options.cacheSize !== undefined ? { cacheSize: options.cacheSize } : {}),
     ...options.engine,
     ...observedEngine(observability, options.engine ?? {}),
   });

@@ -22,7 +22,7 @@ export interface EngineOptions {
   clock?: Clock;
   partitions?: number;
   batchSize?: number;
-  /** Executor state cache, in users plus their instances (default 400,000). */
+  /** Executor state cache, in users plus their instances (default 250,000). */
   cacheSize?: number;
   /** Time the executor runs advance() before a round commits and yields (see ExecutorOptions). */
   roundBudgetMs?: number;

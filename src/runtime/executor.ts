@@ -17,7 +17,7 @@ export interface ExecutorOptions {
   partitions: number;
   /** Log entries read per partition batch (default 1000). */
   batchSize?: number;
-  /** State kept in memory, in users plus their instances (default 400,000). */
+  /** State kept in memory, in users plus their instances (default 250,000). */
   cacheSize?: number;
   /** Inputs of several partitions committed together, at most (default 5,000). */
   commitInputs?: number;
@@ -101,7 +101,7 @@ export class Executor {
   constructor(private readonly options: ExecutorOptions) {
     this.offsets = new Array<number>(options.partitions).fill(0);
     this.batchSize = options.batchSize ?? 1000;
-    this.cache = new UserCache(options.cacheSize ?? 400_000);
+    this.cache = new UserCache(options.cacheSize ?? 250_000);
     this.commitInputs = options.commitInputs ?? 5000;
     this.roundBudgetMs = options.roundBudgetMs ?? 40;
   }
