@@ -32,12 +32,16 @@ describe("provider config", () => {
     assert.ok(!result.ok);
     const paths = result.issues.map((issue) => issue.path).sort();
     assert.deepEqual(paths, [
-      "config",
       "config.accountSid",
       "config.authToken",
+      "config.extra",
       "config.from",
       "config.statusCallback",
     ]);
+    // The same wording as journey validation: the unknown key by name; custom rules keep their own message.
+    const message = (path: string) => result.issues.find((issue) => issue.path === path)?.message;
+    assert.equal(message("config.extra"), 'unknown key "extra"');
+    assert.match(message("config.from") ?? "", /set from, whatsappFrom or messagingServiceSid/);
   });
 
   it("names the allowed types for an unknown type", () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { type Issue, joinPath } from "../core/issue.js";
+import type { Issue } from "../core/issue.js";
 import type { Channel } from "../core/model.js";
+import { fromZodIssues } from "../core/schema-issues.js";
 import { isPrivateKeyPem } from "./service-account.js";
 
 /**
@@ -207,12 +208,5 @@ export function validateProviderBody(
 ): { ok: true; value: ProviderBody } | { ok: false; issues: Issue[] } {
   const result = ProviderBodySchema.safeParse(body);
   if (result.success) return { ok: true, value: result.data };
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.reduce<string>(
-      (path, key) => joinPath(path, typeof key === "number" ? key : String(key)),
-      "",
-    ),
-    message: issue.message,
-  }));
-  return { ok: false, issues };
+  return { ok: false, issues: fromZodIssues(result.error.issues) };
 }

@@ -4,6 +4,7 @@ import type { ProviderEnvironment } from "./environment.js";
 import { ProviderConfigError } from "./errors.js";
 import { FcmProvider } from "./fcm.js";
 import { GoogleSheetsProvider } from "./google-sheets.js";
+import { pinnedFetch } from "./pinned-fetch.js";
 import { DEFAULT_TIMEOUT_MS, type Provider, type ProviderOptions } from "./provider.js";
 import { ProviderHttp } from "./provider-http.js";
 import { SendGridProvider } from "./sendgrid.js";
@@ -40,7 +41,8 @@ export function createProvider(config: ProviderConfig, options: ProviderOptions)
     ...(options.lookup ? { lookup: options.lookup } : {}),
   });
   const http = new ProviderHttp({
-    fetch: options.fetch ?? globalThis.fetch,
+    // Private targets allowed: nothing to pin. Otherwise connections are checked as they open.
+    fetch: options.fetch ?? (options.allowPrivateUrls ? globalThis.fetch : pinnedFetch(options.lookup)),
     guard,
     timeoutMs,
     now: options.now,

@@ -78,6 +78,9 @@ export class ProviderHttp {
       }
       if (signal.aborted)
         return { ok: false, outcome: retry(`send to ${url.host} aborted: ${describeError(signal.reason)}`) };
+      const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+      // The connection's own resolution was refused (pinned-fetch.ts): as final as the guard's.
+      if (cause instanceof UrlRefusedError) return { ok: false, outcome: permanent(cause.message) };
       return { ok: false, outcome: retry(`network error calling ${url.host}: ${describeCause(error)}`) };
     }
   }

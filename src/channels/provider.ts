@@ -47,7 +47,10 @@ export interface Provider {
 
 /** What a provider needs from its host: injected so tests and benchmarks control the network and the clock. */
 export interface ProviderOptions {
-  /** Defaults to the global fetch (Node 20's undici). */
+  /**
+   * Defaults to the global fetch (Node 20's undici); when private URLs are not allowed, on a pool
+   * whose connections are checked as they open (pinned-fetch.ts).
+   */
   fetch?: typeof fetch;
   /** Allow loopback and private targets (env JOURNEYS_ALLOW_PRIVATE_URLS=1; tests and local setups). */
   allowPrivateUrls: boolean;
@@ -55,7 +58,7 @@ export interface ProviderOptions {
   now: () => number;
   /** Per-call timeout in milliseconds (default 10 000). */
   timeoutMs?: number;
-  /** Hostname resolution for the URL guard (default: dns.lookup with all addresses). */
+  /** Hostname resolution for the URL guard and the connections (default: dns.lookup with all addresses). */
   lookup?: LookupAddresses;
 }
 

@@ -8,8 +8,9 @@ import { UrlRefusedError } from "./errors.js";
  * cloud metadata service (SSRF). Hostnames are resolved and every address is checked, because a
  * public name can point at a private address.
  *
- * Known limit: fetch resolves the name again when it connects, so a DNS answer that changes
- * between the check and the call (rebinding) is not caught; redirects are never followed.
+ * fetch resolves the name again when it connects: the default fetch checks that resolution too
+ * (pinned-fetch.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
+ * are never followed. SMTP connections are checked before they open only.
  */
 
 /** Resolves a hostname to all its addresses (dns.lookup with `all: true` by default). */
