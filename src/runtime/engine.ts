@@ -131,6 +131,12 @@ export class Engine {
       roundBudgetMs: options.roundBudgetMs,
       onBatch: (batch) => {
         if (batch.deliveries > 0) this.dispatcher?.wake();
+        // The store appended the batch's emitted events itself, after every entry this engine had
+        // appended: count them in the backlog until they are applied.
+        let emitted = 0;
+        for (const change of batch.changes) emitted += change.emitted.length;
+        if (emitted > 0)
+          this.appendedEnds[batch.partition] = (this.appendedEnds[batch.partition] ?? 0) + emitted;
         options.onBatch?.(batch);
       },
       onError: (error, partition) => options.onError?.(error, `partition ${partition}`),

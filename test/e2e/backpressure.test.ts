@@ -47,4 +47,46 @@ describe("backpressure on ingest", () => {
       await second.close();
     }
   });
+
+  it("counts the events emit actions append in the backlog until they are applied", async () => {
+    const backlogs: number[] = [];
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    server = await startServer(undefined, {
+      engine: {
+        onBatch: (batch) => {
+          if (batch.changes.some((change) => change.emitted.length > 0))
+            backlogs.push(server?.running.engine.backlog() ?? -1);
+        },
+      },
+    });
+    try {
+      const relay = {
+        id: "relay",
+        name: "Relay",
+        entry: { event: "go" },
+        start: "fan",
+        nodes: {
+          fan: {
+            actions: [{ emit: { event: "one" } }, { emit: { event: "two" } }, { emit: { event: "three" } }],
+          },
+        },
+      };
+      assert.equal((await server.api("POST", "/v1/journeys", relay)).status, 201);
+      assert.equal((await server.api("POST", "/v1/journeys/relay/publish")).status, 200);
+      assert.equal(
+        (await server.api("POST", "/v1/events", { events: [{ userId: "ada", name: "go" }] })).status,
+        202,
+      );
+      await eventually(async () => backlogs.length > 0, 10_000, "the emitting batch committed");
+      // Right after the commit the three emitted events wait in the log, not yet applied.
+      assert.equal(backlogs[0], 3);
+      await eventually(
+        async () => server?.running.engine.backlog() === 0,
+        10_000,
+        "the emitted events applied",
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
