@@ -134,7 +134,7 @@ export class Engine {
         // The store appended the batch's emitted events itself, after every entry this engine had
         // appended: count them in the backlog until they are applied.
         let emitted = 0;
-        for (const change of batch.changes) emitted += change.emitted.length;
+        for (const change of batch.changes ?? []) emitted += change.emitted.length;
         if (emitted > 0)
           this.appendedEnds[batch.partition] = (this.appendedEnds[batch.partition] ?? 0) + emitted;
         options.onBatch?.(batch);

@@ -54,7 +54,7 @@ describe("backpressure on ingest", () => {
     server = await startServer(undefined, {
       engine: {
         onBatch: (batch) => {
-          if (batch.changes.some((change) => change.emitted.length > 0))
+          if (batch.changes?.some((change) => change.emitted.length > 0))
             backlogs.push(server?.running.engine.backlog() ?? -1);
         },
       },
