@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { tempDir } from "./support/server.js";
@@ -103,6 +103,41 @@ describe("journeys CLI", () => {
       assert.match(out, new RegExp(`${flag}: expected`), flag);
     }
     assert.equal(existsSync(db), false);
+  });
+
+  it("the installed command runs the server with a 64 MiB young generation and stops cleanly on SIGTERM", {
+    skip: process.platform !== "linux" && "reads /proc",
+  }, async () => {
+    // bin/journeys.js as npm links it: executed through its shebang, running the compiled dist/.
+    const child = spawn(
+      join(root, "bin", "journeys.js"),
+      ["serve", "--db", join(temp.dir, "bin.db"), "--port", "0"],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += String(chunk);
+    });
+    child.stderr.on("data", (chunk) => {
+      out += String(chunk);
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes("Journeys listening on") && Date.now() < deadline && child.exitCode === null)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.match(out, /Journeys listening on http:\/\/127\.0\.0\.1:\d+/);
+      const argv = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+      assert.ok(argv.includes("--max-semi-space-size=64"), argv.join(" "));
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, out);
+    } finally {
+      // A failed assertion must not leave the server running (the test run would never end).
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
   });
 
   it("unknown commands and flags exit 2 with usage", () => {
