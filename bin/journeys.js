@@ -2,7 +2,8 @@
 // The `journeys` command. Runs the compiled CLI (built by `npm install` through the prepare script).
 // A 64 MiB young generation (V8's default is 16 MiB per semi-space): the executor's cached user
 // states live long enough to be copied by every scavenge of a small one; measured in
-// docs/benchmarks.md ("What moved"). V8 reads the setting only at start-up, hence the shebang.
+// docs/benchmarks.md ("What moved"). V8 reads the setting only at start-up, hence the shebang
+// (GNU coreutils, macOS and npm's Windows shims understand `env -S`; BusyBox does not, see README).
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
