@@ -6,7 +6,8 @@ import { parseRetention } from "../observability/journal-retention.js";
 import { loggerOptions, parseLogLevel } from "../observability/logger.js";
 import { Observability } from "../observability/observability.js";
 import type { Tracing } from "../observability/tracing.js";
-import { Engine, type EngineOptions } from "../runtime/engine.js";
+import { DEFAULT_MAX_BACKLOG, Engine, type EngineOptions } from "../runtime/engine.js";
+import { DEFAULT_CACHE_SIZE } from "../runtime/executor.js";
 import { openSqlite } from "../store/sqlite/open.js";
 
 export interface ServeOptions {
@@ -77,13 +78,13 @@ export const SERVE_SETTINGS = [
   {
     flag: "max-backlog",
     env: "JOURNEYS_MAX_BACKLOG",
-    default: "1000000",
+    default: String(DEFAULT_MAX_BACKLOG),
     help: "events waiting to be applied from which new events get 429 until the engine catches up (0: no limit)",
   },
   {
     flag: "cache-size",
     env: "JOURNEYS_CACHE_SIZE",
-    default: "250000",
+    default: String(DEFAULT_CACHE_SIZE),
     help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each)",
   },
 ] as const;

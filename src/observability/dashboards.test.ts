@@ -50,6 +50,7 @@ async function exposedNames(): Promise<Set<string>> {
     ] as LogRecord[],
     timers: [],
     deliveries: 0,
+    emitted: 0,
     transitions: 1,
     startedAt: 9_500,
     committedAt: 10_000,

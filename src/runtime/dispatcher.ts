@@ -272,13 +272,12 @@ export class Dispatcher {
       }
       let slots = this.slotsOf(handle);
       if (probing) slots = Math.min(slots, handle.provider.maxBatch);
-      const limited = handle.bucket !== undefined;
       if (handle.bucket) slots = handle.bucket.take(Math.min(slots, ready.length), now);
       if (slots < ready.length) {
         const rest = ready.slice(slots);
         ready = ready.slice(0, slots);
-        if (limited) {
-          const later = handle.bucket ? handle.bucket.nextAt(now) : now + 100;
+        if (handle.bucket) {
+          const later = handle.bucket.nextAt(now);
           for (const d of rest) updates.push(this.wait(d, later, "provider rate limited", now));
         } else {
           // Busy, not limited: hold them for the provider's next free slot.

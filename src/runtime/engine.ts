@@ -16,6 +16,9 @@ import { ProviderRegistry } from "./provider-registry.js";
 import { TimerService } from "./timer-service.js";
 import { addTracking } from "./tracking.js";
 
+/** Backlog from which new events are refused by default (EngineOptions.maxBacklog). */
+export const DEFAULT_MAX_BACKLOG = 1_000_000;
+
 export interface EngineOptions {
   store: Store;
   log: Log;
@@ -133,10 +136,8 @@ export class Engine {
         if (batch.deliveries > 0) this.dispatcher?.wake();
         // The store appended the batch's emitted events itself, after every entry this engine had
         // appended: count them in the backlog until they are applied.
-        let emitted = 0;
-        for (const change of batch.changes ?? []) emitted += change.emitted.length;
-        if (emitted > 0)
-          this.appendedEnds[batch.partition] = (this.appendedEnds[batch.partition] ?? 0) + emitted;
+        if (batch.emitted > 0)
+          this.appendedEnds[batch.partition] = (this.appendedEnds[batch.partition] ?? 0) + batch.emitted;
         options.onBatch?.(batch);
       },
       onError: (error, partition) => options.onError?.(error, `partition ${partition}`),
@@ -204,7 +205,7 @@ export class Engine {
 
   /** True while the backlog is at or above `maxBacklog`: new events get 429 until it drains. */
   get overloaded(): boolean {
-    const max = this.options.maxBacklog ?? 1_000_000;
+    const max = this.options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
     return max > 0 && this.backlog() >= max;
   }
 
@@ -341,12 +342,13 @@ export class Engine {
   private async append(entries: LogEntry[]): Promise<{ offsets: (number | null)[] }> {
     if (entries.length === 0) return { offsets: [] };
     const result = await this.log.append(entries);
+    const partitions = new Set<number>();
     for (let i = 0; i < entries.length; i++) {
       const offset = result.offsets[i];
       const p = (entries[i] as LogEntry).partition;
+      partitions.add(p);
       if (offset != null && offset > (this.appendedEnds[p] ?? 0)) this.appendedEnds[p] = offset;
     }
-    const partitions = new Set(entries.map((entry) => entry.partition));
     for (const p of partitions) this.executor.notify(p);
     return result;
   }

@@ -8,6 +8,9 @@ import type { Clock } from "./clock.js";
 import type { TimerService } from "./timer-service.js";
 import { UserCache } from "./user-cache.js";
 
+/** Default weight of the executor's user cache (users plus their instances). */
+export const DEFAULT_CACHE_SIZE = 250_000;
+
 export interface ExecutorOptions {
   store: Store;
   log: Log;
@@ -41,6 +44,8 @@ export interface BatchReport {
   entries: readonly LogRecord[];
   timers: readonly StoredTimer[];
   deliveries: number;
+  /** Events `emit` actions appended to the partition's log in this batch's commit. */
+  emitted: number;
   transitions: number;
   committedAt: number;
   startedAt: number;
@@ -101,7 +106,7 @@ export class Executor {
   constructor(private readonly options: ExecutorOptions) {
     this.offsets = new Array<number>(options.partitions).fill(0);
     this.batchSize = options.batchSize ?? 1000;
-    this.cache = new UserCache(options.cacheSize ?? 250_000);
+    this.cache = new UserCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
     this.commitInputs = options.commitInputs ?? 5000;
     this.roundBudgetMs = options.roundBudgetMs ?? 40;
   }
@@ -298,10 +303,10 @@ export class Executor {
     const { clock, timers } = this.options;
     this.offsets[batch.partition] = batch.consumedOffset;
     let deliveries = 0;
-    let emitted = false;
+    let emitted = 0;
     for (const change of batch.changes) {
       deliveries += change.deliveries.length;
-      if (change.emitted.length > 0) emitted = true;
+      emitted += change.emitted.length;
       for (const timer of change.timersSet)
         timers.scheduled({ ...timer, project: change.project, partition: batch.partition });
     }
@@ -311,13 +316,16 @@ export class Executor {
       entries: batch.entries,
       timers: batch.due,
       deliveries,
+      emitted,
       transitions: batch.transitions,
       startedAt: batch.startedAt,
       committedAt: clock.now(),
       changes: batch.changes,
       traced: batch.traced,
     });
-    return emitted || batch.entries.length === this.batchSize || timers.hasDue(batch.partition, clock.now());
+    return (
+      emitted > 0 || batch.entries.length === this.batchSize || timers.hasDue(batch.partition, clock.now())
+    );
   }
 
   private async loadUsers(pending: readonly Pending[]): Promise<void> {

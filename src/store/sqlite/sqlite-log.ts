@@ -3,8 +3,6 @@ import type { SqliteConnection } from "./connection.js";
 import { StoreClosedError } from "./errors.js";
 import type { LogWriter } from "./log-writer.js";
 
-export { EVENT_ID_RETENTION_MS } from "../types.js";
-
 export interface SqliteLogOptions {
   /**
    * Share one transaction among the appends made in the same turn of the event loop (default
@@ -84,16 +82,9 @@ export class SqliteLog implements Log {
 
   async read(partition: number, after: number, max: number): Promise<LogRecord[]> {
     const writer = this.open();
-    const tail = this.tails.get(partition);
-    if (tail) {
-      // A reader past `after` never needs those entries again from memory: drop them.
-      const consumed = Math.min(after + 1 - tail.first, tail.records.length);
-      if (consumed > 0) {
-        tail.records.splice(0, consumed);
-        tail.first += consumed;
-      }
-      if (tail.first === after + 1 && tail.records.length > 0) return tail.records.slice(0, max);
-    }
+    // A reader past `after` never needs those entries again from memory: drop them.
+    const tail = this.dropThrough(partition, after);
+    if (tail && tail.first === after + 1 && tail.records.length > 0) return tail.records.slice(0, max);
     const records = writer.read(partition, after, max);
     // The table had nothing more: the reader caught up, keep the tail again from the next append.
     if (records.length < max) this.behind.delete(partition);
@@ -106,12 +97,19 @@ export class SqliteLog implements Log {
 
   async trim(partition: number, upTo: number): Promise<void> {
     this.open().trim(partition, upTo);
+    this.dropThrough(partition, upTo);
+  }
+
+  /** Drops the partition's kept entries up to and including `offset`; returns what remains. */
+  private dropThrough(partition: number, offset: number): Tail | undefined {
     const tail = this.tails.get(partition);
-    if (tail && tail.first <= upTo) {
-      const dropped = Math.min(upTo + 1 - tail.first, tail.records.length);
+    if (!tail) return undefined;
+    const dropped = Math.min(offset + 1 - tail.first, tail.records.length);
+    if (dropped > 0) {
       tail.records.splice(0, dropped);
       tail.first += dropped;
     }
+    return tail;
   }
 
   /** Forgets deduplication ids recorded before `before` (see EVENT_ID_RETENTION_MS); returns how many. */
