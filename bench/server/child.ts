@@ -30,6 +30,7 @@ import type {
   StorageReport,
 } from "./protocol.js";
 import { Recorder } from "./recorder.js";
+import { StallTrace } from "./stall-trace.js";
 
 /**
  * A Journeys server for benchmarks, run as a child process: the same wiring as `journeys serve`
@@ -129,6 +130,22 @@ const engine = new Engine({
   onError: (error, where) =>
     send({ notice: "error", message: `${where}: ${(error as Error).stack ?? String(error)}` }),
 });
+// BENCH_TRACE_STALLS=<file.json>: what holds the server's thread, call by call (bench/server/stall-trace.ts).
+const traceFile = process.env.BENCH_TRACE_STALLS;
+const stallTrace = traceFile ? new StallTrace(traceFile) : undefined;
+if (stallTrace) {
+  // BENCH_TRACE_WAL=1 also counts the WAL bytes each call wrote (needs BENCH_BACKGROUND_CHECKPOINT=0
+  // and BENCH_SQLITE_PRAGMAS="wal_autocheckpoint = 0", so that the WAL only grows).
+  if (process.env.BENCH_TRACE_WAL === "1") stallTrace.walFile = `${config.dbPath}-wal`;
+  stallTrace.wrap("store", store);
+  stallTrace.wrap("log", log);
+  stallTrace.wrap("engine", engine, ["maintain", "refreshSegments", "ingest"]);
+  stallTrace.wrap("timers", engine.timers);
+  if (engine.dispatcher) stallTrace.wrap("dispatcher", engine.dispatcher);
+  const checkpointer = (storage.connection as unknown as { checkpointer?: object }).checkpointer;
+  if (checkpointer) stallTrace.wrap("checkpointer", checkpointer, ["finish"]);
+  stallTrace.watchEventLoop();
+}
 await engine.start();
 timings.engineStarted = monotonicMs();
 const app = await buildServer({ engine, keys, logger: false });
@@ -265,8 +282,13 @@ async function handle(command: Command): Promise<unknown> {
       return report;
     }
     case "record":
-      if (command.on) recorder.start(command.outboxEvents, command.since);
-      else recorder.stop();
+      if (command.on) {
+        recorder.start(command.outboxEvents, command.since);
+        stallTrace?.reset();
+      } else {
+        recorder.stop();
+        stallTrace?.write();
+      }
       return null;
     case "storage":
       return storageReport(await store.countTimers(), command.objects);

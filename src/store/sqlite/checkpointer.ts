@@ -1,12 +1,18 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import type { SqliteDatabase } from "./driver.js";
 
 /**
  * Copies the WAL back into the database file from a worker thread, so the writer's commits never
  * pay for it. SQLite's automatic checkpoint runs inside the COMMIT that crosses the threshold:
  * under load that was 15-20% of the engine's thread. A PASSIVE checkpoint on a second connection
- * waits for nobody and blocks nobody; once it has copied every frame, the next writer starts
- * the WAL over from its beginning, so the file stays small while the writer keeps writing.
+ * waits for nobody and blocks nobody. A busy writer keeps adding frames, though, and SQLite only
+ * starts the WAL over when a write begins with every frame copied: so once the WAL is large the
+ * worker copies again at once until only a few frames are left, and hands over to the writer's
+ * own connection, which copies those between two of its transactions (its next write then starts
+ * the WAL over). The writer never waits on a lock the worker holds: a RESTART checkpoint here
+ * held writers back while it copied, and SQLite's busy handler made them sleep 1, 2, 5, 10, 15,
+ * 20, 25 ms in turn (a 79 ms wait for a restart of a few ms was common).
  *
  * The worker is plain JavaScript (evaluated, not a module file) so it runs the same under tsx
  * and from the compiled `dist/`.
@@ -18,34 +24,33 @@ const db = new Database(workerData.path);
 db.pragma("busy_timeout = 0");
 let timer;
 let closed = false;
-function checkpoint(mode) {
-  const [result] = db.pragma("wal_checkpoint(" + mode + ")");
+// Handed over to the writer's connection: wait for it before copying again.
+let handedOver = false;
+let passes = 0;
+function checkpoint() {
+  const [result] = db.pragma("wal_checkpoint(PASSIVE)");
   return result || { busy: 0, log: 0, checkpointed: 0 };
 }
 function run() {
-  if (closed) return;
+  if (closed || handedOver) return;
   let again = false;
-  let restartMs;
   try {
-    let result = checkpoint("PASSIVE");
+    const result = checkpoint();
     const left = result.log - result.checkpointed;
-    if (result.log >= workerData.restartPages && left <= workerData.backlogPages) {
-      // A busy writer keeps adding frames, so the WAL is never all copied at the moment a write
-      // begins, and SQLite only starts it over then. Once nearly all is copied, RESTART copies
-      // the rest while holding writers back briefly, and the next write starts the WAL over.
-      db.pragma("busy_timeout = " + workerData.restartWaitMs);
-      const started = performance.now();
-      try {
-        result = checkpoint("RESTART");
-      } finally {
-        db.pragma("busy_timeout = 0");
+    if (result.log >= workerData.restartPages) {
+      // Each pass copies what the writer added during the last one: a few passes leave little.
+      if (left > workerData.finishPages && ++passes < workerData.maxPasses) {
+        again = true;
+      } else {
+        passes = 0;
+        handedOver = true;
+        parentPort.postMessage({ finish: true });
+        return;
       }
-      restartMs = performance.now() - started;
     } else {
       // Still far behind the writer: go again at once rather than after the interval.
       again = left > workerData.backlogPages;
     }
-    if (restartMs !== undefined) parentPort.postMessage({ restartMs });
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message ? error.message : error) });
   }
@@ -63,6 +68,11 @@ parentPort.on("message", (message) => {
     }
     return;
   }
+  if (message === "finished") {
+    handedOver = false;
+    timer = setTimeout(run, workerData.intervalMs);
+    return;
+  }
   if (message !== "close") return;
   closed = true;
   clearTimeout(timer);
@@ -78,7 +88,7 @@ run();
 
 interface WorkerMessage {
   error?: string;
-  restartMs?: number;
+  finish?: boolean;
   id?: number;
   n?: number;
   countError?: string;
@@ -86,17 +96,22 @@ interface WorkerMessage {
 
 export interface CheckpointerOptions {
   path: string;
+  /** The writer's connection: it copies the WAL's last frames itself, so its next write starts the WAL over. */
+  writer: SqliteDatabase;
   /** Pause between checkpoints when the WAL is nearly copied (default 50 ms). */
   intervalMs?: number;
   /** Frames left uncopied after which the next checkpoint follows at once (default 2,000). */
   backlogPages?: number;
-  /** WAL frames from which the worker starts the WAL over once it has caught up (default 8,192: 32 MiB). */
+  /** WAL frames from which the WAL is started over once copied (default 65,536: 256 MiB of 4 KiB pages). */
   restartPages?: number;
-  /** How long a restart waits for the writer's transaction to end (default 200 ms). */
-  restartWaitMs?: number;
+  /** Frames left to the writer's connection to copy when starting the WAL over, at most (default 64). */
+  finishPages?: number;
   /** Called when the worker fails or reports an error; the connection then checkpoints itself. */
   onFailure(error: Error): void;
 }
+
+/** Default WAL frames from which the background checkpoint starts the WAL over. */
+export const DEFAULT_RESTART_PAGES = 65_536;
 
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
@@ -106,7 +121,10 @@ export class BackgroundCheckpointer {
   /** Set to 1 by the worker once its connection is closed. */
   private readonly closed = new Int32Array(new SharedArrayBuffer(4));
   private readonly asked = new Map<number, { resolve(n: number): void; reject(error: Error): void }>();
-  /** WAL restarts so far and how long they took (writers wait during part of each). */
+  /**
+   * WAL restarts so far, and the time the writer's connection spent copying the last frames
+   * before them (that is the writer's whole cost: it never waits on the worker).
+   */
   readonly restarts = { count: 0, totalMs: 0, maxMs: 0 };
 
   constructor(private readonly options: CheckpointerOptions) {
@@ -118,8 +136,9 @@ export class BackgroundCheckpointer {
         path: options.path,
         intervalMs: options.intervalMs ?? 50,
         backlogPages: options.backlogPages ?? 2000,
-        restartPages: options.restartPages ?? 8192,
-        restartWaitMs: options.restartWaitMs ?? 200,
+        restartPages: options.restartPages ?? DEFAULT_RESTART_PAGES,
+        finishPages: options.finishPages ?? 64,
+        maxPasses: 4,
         closed: this.closed.buffer,
       },
       // The worker needs no TypeScript loader and no inspector flags of the parent.
@@ -134,11 +153,7 @@ export class BackgroundCheckpointer {
         if (message.countError !== undefined) asked?.reject(new Error(message.countError));
         else asked?.resolve(message.n ?? 0);
       } else if (message.error !== undefined) this.fail(new Error(`background checkpoint: ${message.error}`));
-      else if (message.restartMs !== undefined) {
-        this.restarts.count++;
-        this.restarts.totalMs += message.restartMs;
-        this.restarts.maxMs = Math.max(this.restarts.maxMs, message.restartMs);
-      }
+      else if (message.finish) this.finish();
     });
     this.worker.on("error", (error) => this.fail(new Error(`background checkpoint: ${error.message}`)));
     this.worker.on("exit", (code) => {
@@ -149,6 +164,34 @@ export class BackgroundCheckpointer {
   /** Whether counts can be asked of the worker (it has not failed or closed). */
   get available(): boolean {
     return !this.failed && !this.closing;
+  }
+
+  /**
+   * Copies the WAL's last frames on the writer's connection (a macrotask: never inside one of its
+   * transactions) and lets the worker go on. When every frame is copied, the writer's next
+   * transaction starts the WAL over from its beginning.
+   */
+  private finish(): void {
+    if (this.failed || this.closing) return;
+    const { writer } = this.options;
+    if (writer.open && !writer.inTransaction) {
+      const started = performance.now();
+      try {
+        const [result] = writer.pragma("wal_checkpoint(PASSIVE)") as {
+          busy: number;
+          log: number;
+          checkpointed: number;
+        }[];
+        if (result && result.busy === 0 && result.log === result.checkpointed) this.restarts.count++;
+      } catch (error) {
+        this.fail(new Error(`background checkpoint: ${(error as Error).message}`));
+        return;
+      }
+      const ms = performance.now() - started;
+      this.restarts.totalMs += ms;
+      this.restarts.maxMs = Math.max(this.restarts.maxMs, ms);
+    }
+    this.worker.postMessage("finished");
   }
 
   /** Counts rows on the worker's connection (a committed snapshot), off the caller's thread. */

@@ -1,4 +1,4 @@
-import { BackgroundCheckpointer } from "./checkpointer.js";
+import { BackgroundCheckpointer, DEFAULT_RESTART_PAGES } from "./checkpointer.js";
 import { openDriver, type SqliteDatabase } from "./driver.js";
 import { LogWriter } from "./log-writer.js";
 import { migrate } from "./migrations.js";
@@ -28,7 +28,7 @@ export interface SqliteOptions {
    * SQLite's own checkpoints if the worker fails.
    */
   backgroundCheckpoint?: boolean;
-  /** WAL pages from which the background checkpoint starts the WAL over (default 8,192: 32 MiB). */
+  /** WAL pages from which the background checkpoint starts the WAL over (default 65,536: 256 MiB). */
   checkpointRestartPages?: number;
   /** Told when the background checkpoint fails (the connection then checkpoints itself). */
   onCheckpointFailure?: (error: Error) => void;
@@ -68,9 +68,17 @@ export class SqliteConnection {
       this.log = new LogWriter(this.db);
       if (options.backgroundCheckpoint && options.path !== ":memory:") {
         this.db.pragma("wal_autocheckpoint = 0");
+        const restartPages = options.checkpointRestartPages ?? DEFAULT_RESTART_PAGES;
+        // The WAL is started over at restartPages: keep the file that size rather than truncating
+        // it at each restart and growing it again.
+        const pageSize = this.db.pragma("page_size", { simple: true }) as number;
+        this.db.pragma(
+          `journal_size_limit = ${Math.max(64 * 1024 * 1024, (restartPages + 1024) * pageSize)}`,
+        );
         this.checkpointer = new BackgroundCheckpointer({
           path: options.path,
-          ...(options.checkpointRestartPages ? { restartPages: options.checkpointRestartPages } : {}),
+          writer: this.db,
+          restartPages,
           onFailure: (error) => {
             if (this.closed) return;
             this.db.pragma("wal_autocheckpoint = 1000");

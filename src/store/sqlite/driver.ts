@@ -20,6 +20,7 @@ export interface SqliteStatement {
 
 export interface SqliteDatabase {
   readonly inTransaction: boolean;
+  readonly open: boolean;
   prepare(sql: string): SqliteStatement;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
@@ -34,6 +35,9 @@ export function openDriver(path: string): SqliteDatabase {
   return {
     get inTransaction() {
       return db.inTransaction;
+    },
+    get open() {
+      return db.open;
     },
     prepare: (sql) => db.prepare<SqlValue[]>(sql),
     exec: (sql) => db.exec(sql),
