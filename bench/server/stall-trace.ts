@@ -87,7 +87,11 @@ export class StallTrace {
       [name: string]: { over5: number; over20: number; over50: number; ms: number; max: number };
     } = {};
     for (const segment of this.segments) {
-      const entry = (byName[segment.name] ??= { over5: 0, over20: 0, over50: 0, ms: 0, max: 0 });
+      let entry = byName[segment.name];
+      if (!entry) {
+        entry = { over5: 0, over20: 0, over50: 0, ms: 0, max: 0 };
+        byName[segment.name] = entry;
+      }
       entry.over5++;
       if (segment.ms >= 20) entry.over20++;
       if (segment.ms >= 50) entry.over50++;
