@@ -65,7 +65,7 @@ export class StallTrace {
         } finally {
           trace.depth--;
           const key = `${label}.${name}`;
-          trace.note(outer ? key : `  ${key}`, started, performance.now() - started);
+          trace.record(outer ? key : `  ${key}`, started, performance.now() - started);
           if (walBefore >= 0) trace.noteWal(key, fileSize(trace.walFile as string) - walBefore);
         }
       };
@@ -73,7 +73,10 @@ export class StallTrace {
   }
 
   record(name: string, at: number, ms: number): void {
-    this.note(name, at, ms);
+    const total = tally(this.totals, name, () => ({ calls: 0, ms: 0 }));
+    total.calls++;
+    total.ms += ms;
+    if (ms >= this.thresholdMs) this.segments.push({ name, at, ms });
   }
 
   reset(): void {
@@ -83,46 +86,42 @@ export class StallTrace {
   }
 
   write(): void {
-    const byName: {
-      [name: string]: { over5: number; over20: number; over50: number; ms: number; max: number };
-    } = {};
+    const byName = new Map<
+      string,
+      { over5: number; over20: number; over50: number; ms: number; max: number }
+    >();
     for (const segment of this.segments) {
-      let entry = byName[segment.name];
-      if (!entry) {
-        entry = { over5: 0, over20: 0, over50: 0, ms: 0, max: 0 };
-        byName[segment.name] = entry;
-      }
+      const entry = tally(byName, segment.name, () => ({ over5: 0, over20: 0, over50: 0, ms: 0, max: 0 }));
       entry.over5++;
       if (segment.ms >= 20) entry.over20++;
       if (segment.ms >= 50) entry.over50++;
       entry.ms += segment.ms;
       entry.max = Math.max(entry.max, segment.ms);
     }
-    const totals = Object.fromEntries([...this.totals].sort((a, b) => b[1].ms - a[1].ms));
-    const wal = Object.fromEntries([...this.walBytes].filter(([, w]) => w.bytes > 0));
-    writeFileSync(this.file, JSON.stringify({ byName, totals, wal, segments: this.segments }, null, 1));
-  }
-
-  private note(name: string, at: number, ms: number): void {
-    let total = this.totals.get(name);
-    if (!total) {
-      total = { calls: 0, ms: 0 };
-      this.totals.set(name, total);
-    }
-    total.calls++;
-    total.ms += ms;
-    if (ms >= this.thresholdMs) this.segments.push({ name, at, ms });
+    const body = {
+      byName: Object.fromEntries(byName),
+      totals: Object.fromEntries([...this.totals].sort((a, b) => b[1].ms - a[1].ms)),
+      wal: Object.fromEntries([...this.walBytes].filter(([, w]) => w.bytes > 0)),
+      segments: this.segments,
+    };
+    writeFileSync(this.file, JSON.stringify(body, null, 1));
   }
 
   private noteWal(name: string, bytes: number): void {
-    let wal = this.walBytes.get(name);
-    if (!wal) {
-      wal = { calls: 0, bytes: 0 };
-      this.walBytes.set(name, wal);
-    }
+    const wal = tally(this.walBytes, name, () => ({ calls: 0, bytes: 0 }));
     wal.calls++;
     wal.bytes += bytes;
   }
+}
+
+/** The map's entry for `key`, created with `make` when missing. */
+function tally<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
 }
 
 function fileSize(file: string): number {
