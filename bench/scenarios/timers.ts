@@ -82,7 +82,7 @@ export interface FireFigures {
   /** Due to the transition committed: the lateness a user sees. */
   committed: LatencySummary;
   peakRssBytes: number;
-  /** WAL restarts by the background checkpoint during the firing (writers wait during part of each). */
+  /** WAL restarts during the firing, and the engine's thread's time copying the last frames before them. */
   walRestarts?: { count: number; totalMs: number; maxMs: number };
   /** Longest store commit and longest executor round (due timers taken to committed) while firing, ms. */
   stalls?: { commitMs: number; roundMs: number };
@@ -142,7 +142,7 @@ export function timerTable(figures: TimerFigures): Table {
       `  lateness to handed to the executor: p50 ${ms(fire.handed.p50)} ms, p99 ${ms(fire.handed.p99)} ms, max ${ms(fire.handed.max)} ms`,
       ...(fire.walRestarts
         ? [
-            `  WAL restarts by the checkpoint worker while firing: ${fire.walRestarts.count} (${ms(fire.walRestarts.totalMs)} ms in all; longest in the run ${ms(fire.walRestarts.maxMs)} ms)`,
+            `  WAL restarts while firing: ${fire.walRestarts.count} (engine thread copying the last frames: ${ms(fire.walRestarts.totalMs)} ms in all; longest in the run ${ms(fire.walRestarts.maxMs)} ms)`,
           ]
         : []),
       ...(fire.stalls

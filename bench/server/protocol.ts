@@ -49,7 +49,7 @@ export interface Progress {
   rssBytes: number;
   heapUsedBytes: number;
   timersInMemory: number;
-  /** WAL restarts by the background checkpoint so far, and their durations. */
+  /** WAL restarts by the background checkpoint so far, and the engine's thread's time copying the last frames before them. */
   checkpointRestarts?: { count: number; totalMs: number; maxMs: number } | undefined;
   /** Longest store commit and longest executor round so far, in ms. */
   stalls?: { commitMs: number; roundMs: number };
