@@ -10,12 +10,16 @@ export type SqlValue = string | number | null;
 
 export interface SqliteRunResult {
   changes: number;
+  lastInsertRowid: number | bigint;
 }
 
 export interface SqliteStatement {
   run(...params: SqlValue[]): SqliteRunResult;
   get(...params: SqlValue[]): unknown;
   all(...params: SqlValue[]): unknown[];
+  iterate(...params: SqlValue[]): IterableIterator<unknown>;
+  /** Rows as arrays of column values instead of objects. */
+  raw(toggle?: boolean): SqliteStatement;
 }
 
 export interface SqliteDatabase {

@@ -2,23 +2,36 @@ import type { Input } from "../../core/input.js";
 import type { LogEntry, LogRecord } from "../types.js";
 import type { SqliteDatabase } from "./driver.js";
 import { InvalidLogEntryError } from "./errors.js";
+import { LogPositions } from "./log-positions.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
 
 const STATEMENTS = [
   "claimEventId",
   "reserveOffsets",
   "insertEntry",
-  "readEntries",
+  "entriesAt",
+  "positionsAfter",
+  "allPositions",
+  "bounds",
   "end",
-  "trim",
+  "setStart",
+  "deleteBefore",
   "pruneEventIds",
 ] as const;
 
 interface EntryRow {
+  seq: number;
+  partition: number;
   offset: number;
   project: string;
   input_json: string;
   appended_at: number;
+}
+
+interface Bounds {
+  partition: number;
+  log_end: number;
+  log_start: number;
 }
 
 /** The id that deduplicates an input: every input kind except timers carries one. */
@@ -28,17 +41,44 @@ export function inputId(input: Input): string | undefined {
 
 /**
  * Reads and writes the `log` table. `append` runs inside the caller's transaction, so the log
- * (group commit) and the store (emitted events in a commit) share one implementation.
+ * (group commit) and the store (emitted events in a commit) share one implementation; both run
+ * their transactions through `transaction()`, which records where the appended rows sit once the
+ * transaction has committed.
  */
 export class LogWriter {
   private readonly sql: Statements<typeof STATEMENTS>;
+  private readonly positions = new LogPositions();
+  /** (partition, offset, seq) of rows appended by the transaction in progress, flat. */
+  private readonly staged: number[] = [];
 
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.sql = prepareSqlFile(db, "log.sql", STATEMENTS);
+    this.load();
+  }
+
+  /**
+   * Wraps `fn` in a transaction (nested calls become savepoints) and records the positions of the
+   * rows `append` wrote once the outermost transaction has committed; a rollback forgets them.
+   */
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    const run = this.db.transaction(fn);
+    return (...args: A): R => {
+      const mark = this.staged.length;
+      const outermost = !this.db.inTransaction;
+      try {
+        const result = run(...args);
+        if (outermost) this.publish();
+        return result;
+      } catch (error) {
+        this.staged.length = mark;
+        throw error;
+      }
+    };
   }
 
   /** Appends inside the current transaction; returns each entry's offset, or null for a duplicate. */
   append(entries: readonly LogEntry[]): (number | null)[] {
+    if (!this.db.inTransaction) throw new Error("LogWriter.append runs inside LogWriter.transaction()");
     const offsets = new Array<number | null>(entries.length);
     // First pass: drop duplicates and count survivors per partition.
     const counts = new Map<number, number>();
@@ -68,7 +108,7 @@ export class LogWriter {
       const offset = next.get(entry.partition) as number;
       next.set(entry.partition, offset + 1);
       offsets[i] = offset;
-      this.sql.insertEntry.run(
+      const { lastInsertRowid } = this.sql.insertEntry.run(
         entry.partition,
         offset,
         entry.project,
@@ -76,13 +116,27 @@ export class LogWriter {
         JSON.stringify(entry.input),
         entry.appendedAt,
       );
+      this.staged.push(entry.partition, offset, Number(lastInsertRowid));
     }
     return offsets;
   }
 
   /** Entries of a partition after an offset, in order. */
   read(partition: number, after: number, max: number): LogRecord[] {
-    const rows = this.sql.readEntries.all(partition, after, max) as EntryRow[];
+    let seqs = this.positions.seqsAfter(partition, after, max);
+    if (seqs.length < max && this.end(partition) >= (this.positions.nextOffset(partition) ?? 1)) {
+      // Rows this connection did not append (another process's): find them in the table.
+      this.catchUp(partition);
+      seqs = this.positions.seqsAfter(partition, after, max);
+    }
+    if (seqs.length === 0) return [];
+    let rows = this.rowsAt(seqs);
+    if (!holdsRun(rows, partition, seqs.length)) {
+      // The table disagrees (rows deleted or rewritten by another connection): find them again.
+      this.positions.forget(partition);
+      this.catchUp(partition);
+      rows = this.rowsAt(this.positions.seqsAfter(partition, after, max));
+    }
     const records = new Array<LogRecord>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as EntryRow;
@@ -103,12 +157,82 @@ export class LogWriter {
     return row?.log_end ?? 0;
   }
 
+  /**
+   * Drops the partition's entries up to `upTo`. The partition's trim point is recorded; rows are
+   * deleted from the front of the table up to the oldest entry some partition still holds.
+   */
   trim(partition: number, upTo: number): void {
-    this.sql.trim.run(partition, upTo);
+    // Rows another connection appended must be known before deciding which rows nobody needs.
+    for (const bound of this.sql.bounds.all() as Bounds[]) {
+      if (bound.log_end >= (this.positions.nextOffset(bound.partition) ?? bound.log_start + 1)) {
+        this.catchUp(bound.partition);
+      }
+    }
+    try {
+      this.db.transaction(() => {
+        this.sql.setStart.run(upTo, partition);
+        this.positions.drop(partition, upTo);
+        this.sql.deleteBefore.run(this.positions.lowestLiveSeq() ?? this.positions.highestSeq() + 1);
+      })();
+    } catch (error) {
+      // Rolled back: what was dropped from memory is live again.
+      this.positions.forget(partition);
+      this.catchUp(partition);
+      throw error;
+    }
   }
 
   /** Forgets event ids recorded before `before`; returns how many. */
   pruneEventIds(before: number): number {
     return this.sql.pruneEventIds.run(before).changes;
   }
+
+  private publish(): void {
+    const staged = this.staged;
+    for (let i = 0; i < staged.length; i += 3) {
+      const partition = staged[i] as number;
+      if (!this.positions.add(partition, staged[i + 1] as number, staged[i + 2] as number)) {
+        this.catchUp(partition);
+      }
+    }
+    staged.length = 0;
+  }
+
+  /** Reads where every live entry sits (at open: the table holds the untrimmed entries only). */
+  private load(): void {
+    const starts = new Map<number, number>();
+    for (const bound of this.sql.bounds.all() as Bounds[]) starts.set(bound.partition, bound.log_start);
+    const rows = this.sql.allPositions.raw(true).iterate() as IterableIterator<[number, number, number]>;
+    for (const [seq, partition, offset] of rows) {
+      if (offset > (starts.get(partition) ?? 0)) this.positions.add(partition, offset, seq);
+    }
+  }
+
+  /** Adds the partition's rows appended after the newest one known (by another connection). */
+  private catchUp(partition: number): void {
+    const start = (this.sql.bounds.all() as Bounds[]).find((b) => b.partition === partition)?.log_start ?? 0;
+    this.positions.startAfter(partition, start);
+    const rows = this.sql.positionsAfter.all(this.positions.lastSeq(partition), partition) as {
+      seq: number;
+      offset: number;
+    }[];
+    for (const row of rows) {
+      if (row.offset > start) this.positions.add(partition, row.offset, row.seq);
+    }
+  }
+
+  private rowsAt(seqs: readonly number[]): EntryRow[] {
+    return seqs.length === 0 ? [] : (this.sql.entriesAt.all(JSON.stringify(seqs)) as EntryRow[]);
+  }
+}
+
+/** Whether `rows` are `count` entries of `partition` at consecutive offsets. */
+function holdsRun(rows: readonly EntryRow[], partition: number, count: number): boolean {
+  if (rows.length !== count) return false;
+  const first = (rows[0] as EntryRow).offset;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as EntryRow;
+    if (row.partition !== partition || row.offset !== first + i) return false;
+  }
+  return true;
 }

@@ -56,8 +56,8 @@ export class SqliteLog implements Log {
     this.onGroupCommit = options.onGroupCommit;
     this.tailSize = options.tailSize ?? 1024;
     const writer = this.writer;
-    this.appendOne = connection.db.transaction((entries: readonly LogEntry[]) => writer.append(entries));
-    this.appendGroup = connection.db.transaction((group: readonly PendingAppend[]) =>
+    this.appendOne = writer.transaction((entries: readonly LogEntry[]) => writer.append(entries));
+    this.appendGroup = writer.transaction((group: readonly PendingAppend[]) =>
       group.map((pending) => writer.append(pending.entries)),
     );
     connection.beforeClose(() => this.flush());

@@ -57,8 +57,9 @@ export class SqliteStore implements Store {
     this.documents = new DocumentTable(db);
     this.nodeStatsTable = new NodeStatsTable(db);
     this.partitions = new PartitionTable(db);
-    this.commitBatch = db.transaction((batch: CommitBatch) => this.write(batch));
-    this.commitBatches = db.transaction((batches: readonly CommitBatch[]) => {
+    // Through the log's wrapper: a commit may append emitted events, whose rows it must record.
+    this.commitBatch = connection.log.transaction((batch: CommitBatch) => this.write(batch));
+    this.commitBatches = connection.log.transaction((batches: readonly CommitBatch[]) => {
       for (const batch of batches) this.write(batch);
     });
     this.claim = db.transaction((now: Millis, limit: number, leaseMs: number) =>

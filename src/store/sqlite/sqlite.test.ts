@@ -96,7 +96,7 @@ describe("sqlite schema", () => {
         ["users.sql", ["loadProfiles", "loadInstances", "instancesOfJourney"]],
         ["timers.sql", ["dueTimers", "timersBetween", "deleteTimer"]],
         ["deliveries.sql", ["claimQueued", "listByUser", "listByJourney", "listByStatus", "findByKey"]],
-        ["log.sql", ["readEntries", "trim"]],
+        ["log.sql", ["entriesAt", "positionsAfter", "deleteBefore", "setStart"]],
         ["journal.sql", ["newestLines"]],
         ["stats.sql", ["waiting", "deliveryOutcomes"]],
       ];

@@ -1,4 +1,5 @@
--- The log: ordered inputs per partition, and the ids that deduplicate them.
+-- The log: inputs in append order (`seq`), each at an offset of its partition, and the ids that
+-- deduplicate them. Where each partition's entries sit is kept in memory (log-positions.ts).
 
 -- name: claimEventId
 -- params: project, id, at
@@ -15,23 +16,41 @@ RETURNING log_end;
 
 -- name: insertEntry
 -- params: partition, offset, project, eventId, inputJson, appendedAt
+-- The new row's seq is its rowid (one past the largest): appends fill the table's last page.
 INSERT INTO log ("partition", "offset", project, event_id, input_json, appended_at)
 VALUES (?, ?, ?, ?, ?, ?);
 
--- name: readEntries
--- params: partition, after, max
-SELECT "offset", project, input_json, appended_at FROM log
-WHERE "partition" = ? AND "offset" > ?
-ORDER BY "offset"
-LIMIT ?;
+-- name: entriesAt
+-- params: seqsJson (a JSON array of seqs)
+SELECT seq, "partition", "offset", project, input_json, appended_at FROM log
+WHERE seq IN (SELECT value FROM json_each(?))
+ORDER BY seq;
+
+-- name: positionsAfter
+-- params: seq, partition
+-- The entries of one partition appended after a seq (rows another connection appended).
+SELECT seq, "offset" FROM log WHERE seq > ? AND "partition" = ? ORDER BY seq;
+
+-- name: allPositions
+-- params: none
+SELECT seq, "partition", "offset" FROM log ORDER BY seq;
+
+-- name: bounds
+-- params: none
+-- Per partition: the last offset (kept here so offsets never go back after a trim) and the trim point.
+SELECT "partition", log_end, log_start FROM partitions;
 
 -- name: end
 -- params: partition
 SELECT log_end FROM partitions WHERE "partition" = ?;
 
--- name: trim
--- params: partition, upTo
-DELETE FROM log WHERE "partition" = ? AND "offset" <= ?;
+-- name: setStart
+-- params: upTo, partition
+UPDATE partitions SET log_start = max(log_start, min(?, log_end)) WHERE "partition" = ?;
+
+-- name: deleteBefore
+-- params: seq
+DELETE FROM log WHERE seq < ?;
 
 -- name: pruneEventIds
 -- params: before
