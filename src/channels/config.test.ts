@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { describe, it } from "node:test";
 import { validateProviderBody } from "./config.js";
 import { createProvider } from "./create-provider.js";
@@ -76,6 +77,25 @@ describe("provider config", () => {
     assert.equal(bad.issues[0]?.path, "config.private_key");
   });
 
+  it("takes a SendGrid webhook verification key only when it is an EC P-256 public key", () => {
+    const sendgrid = (webhookVerificationKey: string) =>
+      validateProviderBody({
+        type: "sendgrid",
+        config: { apiKey: "k", from: "a@b.co", webhookVerificationKey },
+      });
+    const key = generateKeyPairSync("ec", { namedCurve: "P-256" })
+      .publicKey.export({ format: "der", type: "spki" })
+      .toString("base64");
+    assert.ok(sendgrid(key).ok);
+    const bad = sendgrid("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE-not-a-key");
+    assert.ok(!bad.ok);
+    assert.deepEqual(
+      bad.issues.map((issue) => issue.path),
+      ["config.webhookVerificationKey"],
+    );
+    assert.match(bad.issues[0]?.message ?? "", /ECDSA P-256 public key in base64/);
+  });
+
   it("createProvider throws ProviderConfigError with paths for an invalid stored config", () => {
     assert.throws(
       () =>
@@ -95,6 +115,14 @@ describe("provider secrets", () => {
   it("lists secret fields per type", () => {
     assert.deepEqual(secretFields("twilio"), ["authToken"]);
     assert.deepEqual(secretFields("smtp"), ["auth.pass"]);
+  });
+
+  it("shows a SendGrid webhook verification key, which is public, and hides the API key", () => {
+    const body = {
+      type: "sendgrid" as const,
+      config: { apiKey: "SG.secret", from: "a@b.co", webhookVerificationKey: "MFkw..." },
+    };
+    assert.deepEqual(redactSecrets(body).config, { ...body.config, apiKey: REDACTED });
   });
 
   it("redacts secrets, including every configured header value", () => {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Issue } from "../core/issue.js";
 import type { Channel } from "../core/model.js";
 import { fromZodIssues } from "../core/schema-issues.js";
+import { sendGridVerificationKey } from "./sendgrid-signature.js";
 import { isPrivateKeyPem } from "./service-account.js";
 
 /**
@@ -86,6 +87,18 @@ export const SendGridConfigSchema = z.strictObject({
   /** Mail settings sandbox mode: SendGrid validates and drops the message (staging). */
   sandbox: z.boolean().optional(),
   baseUrl: httpUrl.optional(),
+  /**
+   * The Signed Event Webhook's verification key (base64, from SendGrid's Event Webhook settings).
+   * When set, event posts signed with it are accepted without the callback URL's token. A
+   * public key: not redacted.
+   */
+  webhookVerificationKey: z
+    .string()
+    .refine(
+      (key) => sendGridVerificationKey(key) !== undefined,
+      "not an ECDSA P-256 public key in base64 (copy the verification key from SendGrid's Event Webhook settings)",
+    )
+    .optional(),
 });
 
 export const SmtpConfigSchema = z.strictObject({

@@ -4,7 +4,7 @@ import type { ProviderEnvironment } from "./environment.js";
 import { ProviderConfigError } from "./errors.js";
 import { FcmProvider } from "./fcm.js";
 import { GoogleSheetsProvider } from "./google-sheets.js";
-import { pinnedFetch } from "./pinned-fetch.js";
+import { guardedLookup, pinnedFetch } from "./pinned-fetch.js";
 import { DEFAULT_TIMEOUT_MS, type Provider, type ProviderOptions } from "./provider.js";
 import { ProviderHttp } from "./provider-http.js";
 import { SendGridProvider } from "./sendgrid.js";
@@ -52,6 +52,7 @@ export function createProvider(config: ProviderConfig, options: ProviderOptions)
     channels: spec.channel !== undefined ? [spec.channel] : DEFAULT_CHANNELS[spec.type],
     http,
     guard,
+    ...(options.allowPrivateUrls ? {} : { socketLookup: guardedLookup(options.lookup) }),
     now: options.now,
     timeoutMs,
   };

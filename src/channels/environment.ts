@@ -1,3 +1,4 @@
+import type { LookupFunction } from "node:net";
 import type { Channel } from "../core/model.js";
 import type { ProviderHttp } from "./provider-http.js";
 import type { UrlGuard } from "./url-guard.js";
@@ -8,6 +9,11 @@ export interface ProviderEnvironment {
   channels: readonly Channel[];
   http: ProviderHttp;
   guard: UrlGuard;
+  /**
+   * Resolution for sockets a provider opens itself (SMTP), refusing private answers
+   * (guardedLookup); unset when private targets are allowed.
+   */
+  socketLookup?: LookupFunction;
   now: () => number;
   timeoutMs: number;
 }

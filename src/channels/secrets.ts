@@ -12,6 +12,7 @@ const SECRET_FIELDS: { readonly [type in ProviderType]: readonly string[] } = {
   // An incoming webhook URL is itself the credential.
   slack: ["url"],
   twilio: ["authToken"],
+  // webhookVerificationKey is a public key: shown as is.
   sendgrid: ["apiKey"],
   smtp: ["auth.pass"],
   fcm: ["private_key", "private_key_id"],

@@ -1,3 +1,4 @@
+import type { LookupFunction } from "node:net";
 import { createTransport, type NodemailerError } from "nodemailer";
 import type { Channel } from "../core/model.js";
 import type { SmtpConfig } from "./config.js";
@@ -6,11 +7,15 @@ import type { ProviderEnvironment } from "./environment.js";
 import { UrlRefusedError } from "./errors.js";
 import { describeError, permanent, retry, sendEach, sent } from "./outcome.js";
 import type { Provider, ProviderMessage, SendOutcome } from "./provider.js";
+import { pinnedSmtpSocket } from "./smtp-socket.js";
 
 /**
  * Email over SMTP through a pooled nodemailer transport. SMTP has no idempotency mechanism;
  * the key becomes the `Message-ID` (`<key@journeys>`), which mail systems use to drop
  * duplicates, and an `X-Journeys-Idempotency-Key` header that bounces carry back.
+ *
+ * The host is checked by the URL guard before each send and, when private targets are refused,
+ * every pooled connection is opened to an address checked as it connects (smtp-socket.ts).
  *
  * Replies: 5xx permanent (550/551/553 mean the mailbox does not exist: hard bounce), 4xx and
  * connection problems retry. Content: `subject`, `text` and/or `html`, optional `replyTo`.
@@ -34,7 +39,7 @@ export class SmtpProvider implements Provider {
   ) {
     this.id = env.id;
     this.channels = env.channels;
-    this.transporter = createPooledTransport(config, env.timeoutMs);
+    this.transporter = createPooledTransport(config, env.timeoutMs, env.socketLookup);
   }
 
   send(messages: readonly ProviderMessage[], signal: AbortSignal): Promise<SendOutcome[]> {
@@ -78,6 +83,7 @@ export class SmtpProvider implements Provider {
     } catch (error) {
       if (timeout.aborted) return retry(`no answer from ${this.config.host} within ${this.env.timeoutMs} ms`);
       if (signal.aborted) return retry(`send to ${this.config.host} aborted`);
+      if (error instanceof UrlRefusedError) return permanent(error.message);
       return classify(error as NodemailerError);
     }
   }
@@ -110,11 +116,18 @@ function classify(error: NodemailerError): SendOutcome {
   return retry(detail);
 }
 
-function createPooledTransport(config: SmtpConfig, timeoutMs: number) {
+function createPooledTransport(
+  config: SmtpConfig,
+  timeoutMs: number,
+  socketLookup: LookupFunction | undefined,
+) {
   return createTransport({
     pool: true,
     host: config.host,
     port: config.port,
+    ...(socketLookup !== undefined
+      ? { getSocket: pinnedSmtpSocket(config.host, config.port, socketLookup, timeoutMs) }
+      : {}),
     secure: config.secure ?? config.port === 465,
     ...(config.requireTLS !== undefined ? { requireTLS: config.requireTLS } : {}),
     ...(config.auth !== undefined ? { auth: { user: config.auth.user, pass: config.auth.pass } } : {}),

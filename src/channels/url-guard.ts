@@ -10,7 +10,8 @@ import { UrlRefusedError } from "./errors.js";
  *
  * fetch resolves the name again when it connects: the default fetch checks that resolution too
  * (pinned-fetch.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
- * are never followed. SMTP connections are checked before they open only.
+ * are never followed. SMTP opens its pooled connections through the same checked resolution
+ * (smtp-socket.ts).
  */
 
 /** Resolves a hostname to all its addresses (dns.lookup with `all: true` by default). */

@@ -1,4 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import {
+  SENDGRID_SIGNATURE_HEADER,
+  SENDGRID_TIMESTAMP_HEADER,
+  verifySendGridSignature,
+} from "../../channels/sendgrid-signature.js";
 import { verifyTwilioSignature } from "../../channels/twilio-signature.js";
 import type { Input } from "../../core/input.js";
 import type { MessageStatus } from "../../core/model.js";
@@ -44,7 +49,9 @@ const STATUS_OF: Record<MessageStatus, DeliveryStatus> = {
 /**
  * Provider callbacks (`POST /v1/callbacks/{provider}?project=P[&token=T]`) and open/click
  * tracking (`/v1/t/o/{token}`, `/v1/t/c/{token}?u=URL`). Each verified receipt updates its
- * delivery and becomes a `message.*` input for the instance that sent it.
+ * delivery and becomes a `message.*` input for the instance that sent it. A callback is
+ * verified by the URL's token, Twilio's `X-Twilio-Signature`, or SendGrid's signed event
+ * webhook when the provider has a `webhookVerificationKey`.
  */
 export function callbackRoutes(
   app: FastifyInstance,
@@ -60,21 +67,40 @@ export function callbackRoutes(
     },
   );
 
-  app.post("/v1/callbacks/:provider", async (request, reply) => {
-    const providerId = String((request.params as { provider: string }).provider);
-    const query = request.query as Record<string, string | undefined>;
-    const project = query.project;
-    if (!project) throw new RequestError(400, "INVALID", "the callback URL needs ?project=", "query.project");
-    const doc = (await engine.store.getDocument(project, PROVIDER_DOC, providerId)) as
-      | ProviderDocument
-      | undefined;
-    if (!doc) throw new RequestError(404, "NOT_FOUND", `provider ${providerId} not found`);
-    if (!verify(request, doc, project, providerId, signer, publicUrl)) {
-      throw new RequestError(401, "BAD_SIGNATURE", "callback signature or token does not verify");
-    }
-    const receipts = parseReceipts(doc.type, request.body, query);
-    const applied = await apply(engine, project, receipts);
-    return reply.status(200).send({ received: receipts.length, applied });
+  // A scope of its own: only this route keeps the raw JSON bytes that SendGrid signs.
+  void app.register(async (scope) => {
+    const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+    const parseJson = scope.getDefaultJsonParser(
+      scope.initialConfig.onProtoPoisoning ?? "error",
+      scope.initialConfig.onConstructorPoisoning ?? "error",
+    );
+    // No bodyLimit of its own: the server's limit bounds these bodies as it bounds every other.
+    scope.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+      const bytes = body as Buffer;
+      rawBodies.set(request, bytes);
+      parseJson(request, bytes.toString("utf8"), done);
+    });
+
+    scope.post("/v1/callbacks/:provider", async (request, reply) => {
+      const providerId = String((request.params as { provider: string }).provider);
+      const query = request.query as Record<string, string | undefined>;
+      const project = query.project;
+      if (!project)
+        throw new RequestError(400, "INVALID", "the callback URL needs ?project=", "query.project");
+      const doc = (await engine.store.getDocument(project, PROVIDER_DOC, providerId)) as
+        | ProviderDocument
+        | undefined;
+      if (!doc) throw new RequestError(404, "NOT_FOUND", `provider ${providerId} not found`);
+      const trusted =
+        verify(request, doc, project, providerId, signer, publicUrl) ||
+        verifySendGridEvents(request, doc, rawBodies.get(request), engine.clock.now());
+      if (!trusted) {
+        throw new RequestError(401, "BAD_SIGNATURE", "callback signature or token does not verify");
+      }
+      const receipts = parseReceipts(doc.type, request.body, query);
+      const applied = await apply(engine, project, receipts);
+      return reply.status(200).send({ received: receipts.length, applied });
+    });
   });
 
   app.get("/v1/t/o/:token", async (request, reply) => {
@@ -107,6 +133,23 @@ function verify(
     return verifyTwilioSignature(doc.config.authToken, url, params, header(request, "x-twilio-signature"));
   }
   return false;
+}
+
+/** SendGrid's Signed Event Webhook, for a provider configured with its verification key. */
+function verifySendGridEvents(
+  request: FastifyRequest,
+  doc: ProviderDocument,
+  rawBody: Buffer | undefined,
+  nowMs: number,
+): boolean {
+  if (doc.type !== "sendgrid" || doc.config.webhookVerificationKey === undefined || rawBody === undefined)
+    return false;
+  const signed = {
+    signature: header(request, SENDGRID_SIGNATURE_HEADER),
+    timestamp: header(request, SENDGRID_TIMESTAMP_HEADER),
+    body: rawBody,
+  };
+  return verifySendGridSignature(doc.config.webhookVerificationKey, signed, nowMs);
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -14,6 +14,11 @@ export interface SmtpMail {
 export interface FakeSmtpOptions {
   /** When set, clients must AUTH with these credentials (PLAIN or LOGIN). */
   auth?: { user: string; pass: string };
+  /**
+   * Offer STARTTLS with smtp-server's built-in self-signed certificate, which clients that check
+   * certificates refuse; the names clients ask for (SNI) are recorded in `servernames`.
+   */
+  starttls?: boolean;
 }
 
 /** Reply texts for `permanent(code)`: where in the transaction real servers refuse, and why. */
@@ -34,6 +39,8 @@ const PERMANENT: Record<string, { at: "rcpt" | "data"; text: string }> = {
 export class FakeSmtp extends FakeControl<SmtpMail> {
   private readonly server: SMTPServer;
   private readonly modes = new Map<string, FakeMode>();
+  /** The TLS server names (SNI) clients asked for, in order. */
+  readonly servernames: string[] = [];
   private address: AddressInfo | undefined;
 
   constructor(readonly options: FakeSmtpOptions = {}) {
@@ -41,8 +48,12 @@ export class FakeSmtp extends FakeControl<SmtpMail> {
     const { auth } = options;
     this.server = new SMTPServer({
       logger: false,
-      // The fake speaks plain SMTP; STARTTLS would need a trusted certificate.
-      hideSTARTTLS: true,
+      // Plain SMTP by default: STARTTLS would need a certificate clients trust.
+      hideSTARTTLS: options.starttls !== true,
+      SNICallback: (servername, callback) => {
+        this.servernames.push(servername);
+        callback(null, undefined);
+      },
       allowInsecureAuth: true,
       authOptional: auth === undefined,
       ...(auth === undefined ? { disabledCommands: ["AUTH"] } : {}),
