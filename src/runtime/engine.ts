@@ -53,7 +53,11 @@ export interface EngineOptions {
   history?: "all" | "referenced";
   /** Reports the dead-letter depth (every 10 s). */
   onDeadLetters?: (count: number) => void;
-  /** How often consumed log entries are trimmed (default 30 s). */
+  /**
+   * How often consumed log entries are trimmed (default 1 s: each trim then deletes a second's
+   * entries, a few ms of work, rather than a long pause every half minute). Expired event ids
+   * are pruned every 30 s.
+   */
   maintenanceMs?: number;
   /** Public base URL of this server (`https://journeys.example.com`): enables open/click tracking links. */
   publicUrl?: string;
@@ -88,6 +92,9 @@ export interface ProfileChange {
  * The embedded runtime: log, store, executor, timer service and journey lifecycle wired
  * together. The HTTP API, the CLI and benchmarks drive Journeys through this class.
  */
+/** How often event ids past the deduplication window are deleted. */
+const PRUNE_EVENT_IDS_MS = 30_000;
+
 export class Engine {
   readonly store: Store;
   readonly log: Log;
@@ -95,6 +102,9 @@ export class Engine {
   readonly partitions: number;
   /** Highest offset this engine appended (or found at start) per partition, for the backlog. */
   private readonly appendedEnds: number[] = [];
+  /** Per partition, the offset the log was last trimmed to. */
+  private readonly trimmed: number[] = [];
+  private prunedAt = Number.NEGATIVE_INFINITY;
   readonly catalogs: ProjectCatalogs;
   readonly timers: TimerService;
   readonly executor: Executor;
@@ -182,7 +192,7 @@ export class Engine {
     await this.executor.start();
     await this.timers.start();
     this.dispatcher?.start();
-    this.schedule(this.options.maintenanceMs ?? 30_000, () => this.maintain());
+    this.schedule(this.options.maintenanceMs ?? 1_000, () => this.maintain());
     const onDeadLetters = this.options.onDeadLetters;
     if (onDeadLetters)
       this.schedule(10_000, async () => onDeadLetters(await this.store.countDeliveries("dead")));
@@ -234,13 +244,20 @@ export class Engine {
     this.intervals.push(interval);
   }
 
-  /** Trims consumed log entries and forgets event ids older than the deduplication window. */
+  /** Trims consumed log entries and (every 30 s) forgets event ids older than the deduplication window. */
   async maintain(): Promise<void> {
     for (let p = 0; p < this.partitions; p++) {
       const consumed = this.executor.consumed(p);
-      if (consumed > 0) await this.log.trim(p, consumed);
+      if (consumed > (this.trimmed[p] ?? 0)) {
+        await this.log.trim(p, consumed);
+        this.trimmed[p] = consumed;
+      }
     }
-    await this.log.pruneEventIds?.(this.clock.now() - EVENT_ID_RETENTION_MS);
+    const now = this.clock.now();
+    if (now - this.prunedAt >= PRUNE_EVENT_IDS_MS) {
+      this.prunedAt = now;
+      await this.log.pruneEventIds?.(now - EVENT_ID_RETENTION_MS);
+    }
   }
 
   /** Re-evaluates time-dependent segment entries of every loaded project. */

@@ -99,6 +99,25 @@ describe("sqlite log keyed by append order", () => {
     }
   });
 
+  it("one trim deletes a bounded number of rows; later trims delete the rest", async () => {
+    const storage = openSqlite({ path: nextPath() });
+    const rows = (): number =>
+      (storage.connection.db.prepare("SELECT count(*) AS n FROM log").get() as { n: number }).n;
+    try {
+      await storage.log.append(Array.from({ length: 10_000 }, (_, i) => entry(`e${i}`)));
+      await storage.log.trim(0, 10_000);
+      assert.equal(rows(), 10_000 - 8_192);
+      assert.deepEqual(await storage.log.read(0, 0, 10), []);
+      await storage.log.trim(0, 10_000);
+      // The newest row stays, so that the next append is numbered after it.
+      assert.equal(rows(), 1);
+      assert.deepEqual((await storage.log.append([entry("next")])).offsets, [10_001]);
+      assert.deepEqual(ids(await storage.log.read(0, 0, 10)), ["next"]);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it("a rolled-back transaction leaves no trace of the entries it appended", async () => {
     const storage = openSqlite({ path: nextPath() });
     try {

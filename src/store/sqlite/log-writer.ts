@@ -28,6 +28,9 @@ interface EntryRow {
   appended_at: number;
 }
 
+/** Rows deleted by one trim call at most (~4 ms). */
+const DELETE_CHUNK = 8_192;
+
 interface Bounds {
   partition: number;
   log_end: number;
@@ -50,6 +53,8 @@ export class LogWriter {
   private readonly positions = new LogPositions();
   /** (partition, offset, seq) of rows appended by the transaction in progress, flat. */
   private readonly staged: number[] = [];
+  /** Rows before this one are deleted. */
+  private deletedBelow = 1;
 
   constructor(private readonly db: SqliteDatabase) {
     this.sql = prepareSqlFile(db, "log.sql", STATEMENTS);
@@ -159,20 +164,14 @@ export class LogWriter {
 
   /**
    * Drops the partition's entries up to `upTo`. The partition's trim point is recorded; rows are
-   * deleted from the front of the table up to the oldest entry some partition still holds.
+   * deleted from the front of the table up to the oldest entry some partition still holds, at
+   * most DELETE_CHUNK a call so that no call holds the thread long (the next calls go on).
    */
   trim(partition: number, upTo: number): void {
-    // Rows another connection appended must be known before deciding which rows nobody needs.
-    for (const bound of this.sql.bounds.all() as Bounds[]) {
-      if (bound.log_end >= (this.positions.nextOffset(bound.partition) ?? bound.log_start + 1)) {
-        this.catchUp(bound.partition);
-      }
-    }
     try {
       this.db.transaction(() => {
         this.sql.setStart.run(upTo, partition);
         this.positions.drop(partition, upTo);
-        this.sql.deleteBefore.run(this.positions.lowestLiveSeq() ?? this.positions.highestSeq() + 1);
       })();
     } catch (error) {
       // Rolled back: what was dropped from memory is live again.
@@ -180,11 +179,36 @@ export class LogWriter {
       this.catchUp(partition);
       throw error;
     }
+    this.deleteTrimmed();
   }
 
   /** Forgets event ids recorded before `before`; returns how many. */
   pruneEventIds(before: number): number {
     return this.sql.pruneEventIds.run(before).changes;
+  }
+
+  /**
+   * Deletes rows no partition needs any more, from the front of the table. The newest row is
+   * kept even when trimmed: SQLite numbers a row one past the largest in the table, so an empty
+   * table would start `seq` over and rows would no longer be in append order.
+   */
+  private deleteTrimmed(): void {
+    if (this.deletableBelow() <= this.deletedBelow) return;
+    // Rows another connection appended must be known before deciding that nobody needs them.
+    for (const bound of this.sql.bounds.all() as Bounds[]) {
+      if (bound.log_end >= (this.positions.nextOffset(bound.partition) ?? bound.log_start + 1)) {
+        this.catchUp(bound.partition);
+      }
+    }
+    const until = Math.min(this.deletableBelow(), this.deletedBelow + DELETE_CHUNK);
+    if (until <= this.deletedBelow) return;
+    this.sql.deleteBefore.run(until);
+    this.deletedBelow = until;
+  }
+
+  /** The first row that must stay: the oldest some partition still needs, else the newest. */
+  private deletableBelow(): number {
+    return this.positions.lowestLiveSeq() ?? this.positions.highestSeq();
   }
 
   private publish(): void {
@@ -203,9 +227,12 @@ export class LogWriter {
     const starts = new Map<number, number>();
     for (const bound of this.sql.bounds.all() as Bounds[]) starts.set(bound.partition, bound.log_start);
     const rows = this.sql.allPositions.raw(true).iterate() as IterableIterator<[number, number, number]>;
+    let first: number | undefined;
     for (const [seq, partition, offset] of rows) {
+      first ??= seq;
       if (offset > (starts.get(partition) ?? 0)) this.positions.add(partition, offset, seq);
     }
+    this.deletedBelow = first ?? 1;
   }
 
   /** Adds the partition's rows appended after the newest one known (by another connection). */
