@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from "node:fs";
+import { openSync, readSync, statSync, writeFileSync } from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
 
 interface Segment {
@@ -6,6 +6,9 @@ interface Segment {
   /** performance.now() at its start, ms. */
   at: number;
   ms: number;
+  /** Loop gaps: of `ms`, the time the thread ran and the time it waited for a core (Linux schedstat). */
+  cpuMs?: number;
+  runqueueMs?: number;
 }
 
 /**
@@ -38,13 +41,28 @@ export class StallTrace {
     }).observe({ entryTypes: ["gc"] });
   }
 
-  /** Records gaps of more than 15 ms between ticks of a 1 ms interval: the loop was held. */
+  /**
+   * Records gaps of more than 15 ms between ticks of a 1 ms interval: the loop was held. Where
+   * Linux reports it, each gap says how long the thread ran (our code, GC included) and how long
+   * it was runnable but waited for a core; the rest it was blocked (I/O, page faults, locks).
+   */
   watchEventLoop(): void {
+    const sched = threadSchedstat();
     let last = performance.now();
+    let before = sched?.() ?? [0, 0];
     setInterval(() => {
       const now = performance.now();
-      if (now - last > 15) this.record("loop.gap", last, now - last);
+      const after = sched?.() ?? [0, 0];
+      if (now - last > 15) {
+        this.record("loop.gap", last, now - last);
+        const segment = this.segments[this.segments.length - 1];
+        if (sched && segment?.name === "loop.gap") {
+          segment.cpuMs = (after[0] - before[0]) / 1e6;
+          segment.runqueueMs = (after[1] - before[1]) / 1e6;
+        }
+      }
       last = now;
+      before = after;
     }, 1).unref();
   }
 
@@ -98,8 +116,12 @@ export class StallTrace {
       entry.ms += segment.ms;
       entry.max = Math.max(entry.max, segment.ms);
     }
+    const gaps = this.segments.filter((segment) => segment.name === "loop.gap");
+    const sum = (pick: (segment: Segment) => number | undefined): number =>
+      gaps.reduce((total, segment) => total + (pick(segment) ?? 0), 0);
     const body = {
       byName: Object.fromEntries(byName),
+      loopGaps: { ms: sum((g) => g.ms), cpuMs: sum((g) => g.cpuMs), runqueueMs: sum((g) => g.runqueueMs) },
       totals: Object.fromEntries([...this.totals].sort((a, b) => b[1].ms - a[1].ms)),
       wal: Object.fromEntries([...this.walBytes].filter(([, w]) => w.bytes > 0)),
       segments: this.segments,
@@ -112,6 +134,26 @@ export class StallTrace {
     wal.calls++;
     wal.bytes += bytes;
   }
+}
+
+/**
+ * Reads the main thread's [ns on a core, ns runnable but waiting for one] from
+ * /proc/self/task/<pid>/schedstat; undefined where the file is missing or reports nothing.
+ */
+function threadSchedstat(): (() => [number, number]) | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/self/task/${process.pid}/schedstat`, "r");
+  } catch {
+    return undefined;
+  }
+  const buffer = Buffer.alloc(128);
+  const read = (): [number, number] => {
+    const text = buffer.toString("latin1", 0, readSync(fd, buffer, 0, buffer.length, 0));
+    const [cpu = "0", wait = "0"] = text.split(" ");
+    return [Number(cpu), Number(wait)];
+  };
+  return read()[0] > 0 ? read : undefined;
 }
 
 /** The map's entry for `key`, created with `make` when missing. */
