@@ -165,6 +165,9 @@ describe("fuzzed bad input on every endpoint", () => {
     assert.equal(tooMany.status, 400);
     assert.equal(JSON.parse(tooMany.text).error.path, "events");
     assert.equal((await raw("POST", "/v1/events", "userId=u", "text/plain")).status, 415);
+    // Form bodies are for provider callbacks only.
+    const form = await raw("POST", "/v1/events", "userId=u&name=x", "application/x-www-form-urlencoded");
+    assert.equal(form.status, 415);
     const wrongType = await raw("POST", "/v1/events", JSON.stringify({ userId: 5, name: "x" }));
     assert.equal(wrongType.status, 400);
     assert.equal(JSON.parse(wrongType.text).error.path, "userId");

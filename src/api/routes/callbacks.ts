@@ -59,16 +59,16 @@ export function callbackRoutes(
   signer: CallbackSigner,
   publicUrl: string | undefined,
 ): void {
-  app.addContentTypeParser(
-    "application/x-www-form-urlencoded",
-    { parseAs: "string", bodyLimit: 64 * 1024 },
-    (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    },
-  );
-
-  // A scope of its own: only this route keeps the raw JSON bytes that SendGrid signs.
+  // A scope of its own: only this route takes form bodies (Twilio's status callbacks) and keeps
+  // the raw JSON bytes that SendGrid signs; every other route accepts JSON only.
   void app.register(async (scope) => {
+    scope.addContentTypeParser(
+      "application/x-www-form-urlencoded",
+      { parseAs: "string", bodyLimit: 64 * 1024 },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
     const rawBodies = new WeakMap<FastifyRequest, Buffer>();
     const parseJson = scope.getDefaultJsonParser(
       scope.initialConfig.onProtoPoisoning ?? "error",
