@@ -1,7 +1,7 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
 import type { Effect } from "../core/effect.js";
 import { type Input, timerInput } from "../core/input.js";
-import type { Log, LogRecord, ProjectChanges, Store, StoredTimer, UserState } from "../store/types.js";
+import type { Log, LogRecord, ProjectChanges, Store, StoredTimer } from "../store/types.js";
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
@@ -239,8 +239,7 @@ export class Executor {
       pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
 
-    // Users not in the cache, read from the store for this batch only (see admission below).
-    const loaded = await this.loadUsers(pending);
+    await this.loadUsers(pending);
     const batches = new Map<string, BatchChanges>();
     let transitions = 0;
     let traced: TracedInput[] | undefined;
@@ -248,8 +247,7 @@ export class Executor {
     for (const { input, project } of pending) {
       const catalog = catalogs.peek(project) ?? (await catalogs.get(project));
       const cacheKey = `${project}\u001f${input.userId}`;
-      const cached = this.cache.get(cacheKey);
-      const state = cached ?? loaded.get(cacheKey) ?? { profile: undefined, instances: [] };
+      const state = this.cache.get(cacheKey) ?? { profile: undefined, instances: [] };
       let changes = batches.get(project);
       if (!changes) {
         changes = new BatchChanges(project);
@@ -265,16 +263,7 @@ export class Executor {
       };
       try {
         const result = advance(context, input);
-        const next = { profile: result.profile, instances: result.instances };
-        // Admission: a user read from the store whose input changed nothing and who is in no
-        // journey stays out of the cache (the store holds exactly this state), so one-off users
-        // die young instead of being promoted to the old generation and evicted later.
-        if (cached || result.effects.length > 0 || result.instances.length > 0) {
-          this.cache.set(cacheKey, next);
-          loaded.delete(cacheKey);
-        } else {
-          loaded.set(cacheKey, next);
-        }
+        this.cache.set(cacheKey, { profile: result.profile, instances: result.instances });
         touched.push(cacheKey);
         changes.absorb(result.effects);
         for (const effect of result.effects) if (effect.type === "instance.moved") transitions++;
@@ -339,9 +328,7 @@ export class Executor {
     );
   }
 
-  /** Reads the users of `pending` that are not cached; returns their states by cache key. */
-  private async loadUsers(pending: readonly Pending[]): Promise<Map<string, UserState>> {
-    const states = new Map<string, UserState>();
+  private async loadUsers(pending: readonly Pending[]): Promise<void> {
     const missing = new Map<string, Set<string>>();
     for (const { project, input } of pending) {
       const key = `${project}\u001f${input.userId}`;
@@ -356,10 +343,12 @@ export class Executor {
     for (const [project, users] of missing) {
       const loaded = await this.options.store.loadUsers(project, [...users]);
       for (const userId of users) {
-        states.set(`${project}\u001f${userId}`, loaded.get(userId) ?? { profile: undefined, instances: [] });
+        this.cache.set(
+          `${project}\u001f${userId}`,
+          loaded.get(userId) ?? { profile: undefined, instances: [] },
+        );
       }
     }
-    return states;
   }
 
   private release(partition: number): void {

@@ -4,9 +4,8 @@ import { after, describe, it } from "node:test";
 import { eventually, startServer, tempDir } from "../support/server.js";
 
 /**
- * The executor caches a user read from the store only when an input changed them or they are in
- * a journey; a user whose input changed nothing stays out of the cache. Within one batch the
- * state read from the store must still carry over from one input to the next.
+ * A user the executor reads from the store (nothing cached after a restart) keeps that state from
+ * one input of a batch to the next, even when the first input changes nothing.
  */
 describe("executor user cache", () => {
   const temp = tempDir();
