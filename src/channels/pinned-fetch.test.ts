@@ -4,21 +4,10 @@ import { describe, it } from "node:test";
 import { createProvider } from "./create-provider.js";
 import { UrlRefusedError } from "./errors.js";
 import { guardedLookup } from "./pinned-fetch.js";
+import { dnsAnswers, PUBLIC_ADDRESS } from "./testing/dns-answers.js";
 import { startFakeWebhook } from "./testing/fake-webhook.js";
 import { testMessage } from "./testing/test-message.js";
 import type { LookupAddresses } from "./url-guard.js";
-
-const PUBLIC = "93.184.216.34";
-
-function answers(...rounds: string[][]): { lookup: LookupAddresses; calls: () => number } {
-  let calls = 0;
-  const lookup: LookupAddresses = async () => {
-    const round = rounds[Math.min(calls, rounds.length - 1)] ?? [];
-    calls++;
-    return round.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-  };
-  return { lookup, calls: () => calls };
-}
 
 function lookupOnce(
   resolve: LookupAddresses,
@@ -37,7 +26,7 @@ describe("pinned fetch (connections checked as they open)", () => {
     try {
       const port = new URL(fake.url).port;
       // The guard's check sees a public address; the connection's own resolution gets loopback.
-      const dns = answers([PUBLIC], ["127.0.0.1"]);
+      const dns = dnsAnswers([PUBLIC_ADDRESS], ["127.0.0.1"]);
       const provider = createProvider(
         { id: "hooks", type: "webhook", config: {} },
         { allowPrivateUrls: false, now: Date.now, timeoutMs: 2000, lookup: dns.lookup },
@@ -59,11 +48,11 @@ describe("pinned fetch (connections checked as they open)", () => {
   });
 
   it("passes public answers through in the shape net.connect asked for", async () => {
-    const { lookup } = answers([PUBLIC, "2606:2800:220:1:248:1893:25c8:1946"]);
+    const { lookup } = dnsAnswers([PUBLIC_ADDRESS, "2606:2800:220:1:248:1893:25c8:1946"]);
     const all = await lookupOnce(lookup, { all: true });
     assert.equal(all.error, null);
     assert.deepEqual(all.address, [
-      { address: PUBLIC, family: 4 },
+      { address: PUBLIC_ADDRESS, family: 4 },
       { address: "2606:2800:220:1:248:1893:25c8:1946", family: 6 },
     ]);
     const one = await lookupOnce(lookup, { family: 6 });
@@ -71,10 +60,10 @@ describe("pinned fetch (connections checked as they open)", () => {
   });
 
   it("refuses when any address is private, and reports a name without addresses as not found", async () => {
-    const mixed = await lookupOnce(answers([PUBLIC, "10.0.0.7"]).lookup, { all: true });
+    const mixed = await lookupOnce(dnsAnswers([PUBLIC_ADDRESS, "10.0.0.7"]).lookup, { all: true });
     assert.ok(mixed.error instanceof UrlRefusedError);
     assert.match(mixed.error.message, /10\.0\.0\.7 when connecting, a private address/);
-    const none = await lookupOnce(answers([]).lookup, {});
+    const none = await lookupOnce(dnsAnswers([]).lookup, {});
     assert.equal((none.error as NodeJS.ErrnoException | null)?.code, "ENOTFOUND");
   });
 });

@@ -5,24 +5,13 @@ import { createProvider } from "./create-provider.js";
 import type { Provider } from "./provider.js";
 import { ProviderHttp } from "./provider-http.js";
 import { SmtpProvider } from "./smtp.js";
+import { dnsAnswers, PUBLIC_ADDRESS } from "./testing/dns-answers.js";
 import { type FakeSmtp, startFakeSmtp } from "./testing/fake-smtp.js";
 import { testMessage } from "./testing/test-message.js";
 import { type LookupAddresses, UrlGuard } from "./url-guard.js";
 
-const PUBLIC = "93.184.216.34";
 const signal = () => new AbortController().signal;
 const email = { subject: "Your cart", text: "3 items wait" };
-
-/** A resolver answering each round in turn (the last one from then on), counting the calls. */
-function answers(...rounds: string[][]): { lookup: LookupAddresses; calls: () => number } {
-  let calls = 0;
-  const lookup: LookupAddresses = async () => {
-    const round = rounds[Math.min(calls, rounds.length - 1)] ?? [];
-    calls++;
-    return round.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
-  };
-  return { lookup, calls: () => calls };
-}
 
 /**
  * An SMTP provider for `mail.example` (a name real DNS never answers) whose guard sees a public
@@ -37,7 +26,11 @@ function providerReaching(fake: FakeSmtp): { provider: SmtpProvider; connections
     if (options.all) (callback as (e: null, a: (typeof answer)[]) => void)(null, [answer]);
     else callback(null, answer.address, answer.family);
   };
-  const guard = new UrlGuard({ allowPrivateUrls: false, now: Date.now, lookup: answers([PUBLIC]).lookup });
+  const guard = new UrlGuard({
+    allowPrivateUrls: false,
+    now: Date.now,
+    lookup: dnsAnswers([PUBLIC_ADDRESS]).lookup,
+  });
   const provider = new SmtpProvider(
     { host: "mail.example", port: fake.port, from: "shop@example.com" },
     {
@@ -70,7 +63,7 @@ describe("SMTP connections go to the address that was checked", () => {
 
   it("refuses a host name that resolves to a private address", async () => {
     fake.reset();
-    const provider = await sendWith(answers(["10.0.0.5"]).lookup, "mail.example");
+    const provider = await sendWith(dnsAnswers(["10.0.0.5"]).lookup, "mail.example");
     const [outcome] = await provider.send([testMessage("email", "ada@example.com", email)], signal());
     await provider.close();
     assert.equal(outcome?.status, "permanent");
@@ -83,7 +76,7 @@ describe("SMTP connections go to the address that was checked", () => {
 
   it("refuses a name whose answer turns private between the check and the connection (DNS rebinding)", async () => {
     fake.reset();
-    const dns = answers([PUBLIC], ["127.0.0.1"]);
+    const dns = dnsAnswers([PUBLIC_ADDRESS], ["127.0.0.1"]);
     const provider = await sendWith(dns.lookup, "rebind.example");
     const [outcome] = await provider.send([testMessage("email", "ada@example.com", email)], signal());
     await provider.close();

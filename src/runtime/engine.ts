@@ -88,13 +88,13 @@ export interface ProfileChange {
   channels?: { [channel: string]: ChannelAddress };
 }
 
+/** How often event ids past the deduplication window are deleted. */
+const PRUNE_EVENT_IDS_MS = 30_000;
+
 /**
  * The embedded runtime: log, store, executor, timer service and journey lifecycle wired
  * together. The HTTP API, the CLI and benchmarks drive Journeys through this class.
  */
-/** How often event ids past the deduplication window are deleted. */
-const PRUNE_EVENT_IDS_MS = 30_000;
-
 export class Engine {
   readonly store: Store;
   readonly log: Log;

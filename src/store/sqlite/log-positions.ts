@@ -11,7 +11,7 @@ interface PartitionPositions {
  * append order (`seq`) so an append writes one page, not one per partition it touches; reads of a
  * partition look its rows up here. Offsets of a partition are contiguous, so a partition needs
  * one number per entry, and only entries not yet trimmed are kept (the engine trims consumed
- * entries every few seconds).
+ * entries every second).
  */
 export class LogPositions {
   private readonly partitions = new Map<number, PartitionPositions>();

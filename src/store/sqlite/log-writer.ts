@@ -13,7 +13,7 @@ const STATEMENTS = [
   "positionsAfter",
   "allPositions",
   "bounds",
-  "end",
+  "bound",
   "setStart",
   "deleteBefore",
   "pruneEventIds",
@@ -158,8 +158,7 @@ export class LogWriter {
 
   /** The partition's last offset, which a trim never moves back. */
   end(partition: number): number {
-    const row = this.sql.end.get(partition) as { log_end: number } | undefined;
-    return row?.log_end ?? 0;
+    return this.bound(partition).log_end;
   }
 
   /**
@@ -237,7 +236,7 @@ export class LogWriter {
 
   /** Adds the partition's rows appended after the newest one known (by another connection). */
   private catchUp(partition: number): void {
-    const start = (this.sql.bounds.all() as Bounds[]).find((b) => b.partition === partition)?.log_start ?? 0;
+    const start = this.bound(partition).log_start;
     this.positions.startAfter(partition, start);
     const rows = this.sql.positionsAfter.all(this.positions.lastSeq(partition), partition) as {
       seq: number;
@@ -246,6 +245,16 @@ export class LogWriter {
     for (const row of rows) {
       if (row.offset > start) this.positions.add(partition, row.offset, row.seq);
     }
+  }
+
+  /** The partition's last offset and trim point (0 and 0 before its first append). */
+  private bound(partition: number): { log_end: number; log_start: number } {
+    return (
+      (this.sql.bound.get(partition) as { log_end: number; log_start: number } | undefined) ?? {
+        log_end: 0,
+        log_start: 0,
+      }
+    );
   }
 
   private rowsAt(seqs: readonly number[]): EntryRow[] {

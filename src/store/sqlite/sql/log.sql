@@ -40,9 +40,9 @@ SELECT seq, "partition", "offset" FROM log ORDER BY seq;
 -- Per partition: the last offset (kept here so offsets never go back after a trim) and the trim point.
 SELECT "partition", log_end, log_start FROM partitions;
 
--- name: end
+-- name: bound
 -- params: partition
-SELECT log_end FROM partitions WHERE "partition" = ?;
+SELECT log_end, log_start FROM partitions WHERE "partition" = ?;
 
 -- name: setStart
 -- params: upTo, partition
