@@ -1,7 +1,7 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
 import type { Effect } from "../core/effect.js";
 import { type Input, timerInput } from "../core/input.js";
-import type { Log, LogRecord, ProjectChanges, Store, StoredTimer } from "../store/types.js";
+import type { Log, LogRecord, ProjectChanges, Store, StoredTimer, UserState } from "../store/types.js";
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
@@ -239,7 +239,8 @@ export class Executor {
       pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
 
-    await this.loadUsers(pending);
+    // Users read from the store for this batch: cached after it only when seen before (admit).
+    const loaded = await this.loadUsers(pending);
     const batches = new Map<string, BatchChanges>();
     let transitions = 0;
     let traced: TracedInput[] | undefined;
@@ -247,7 +248,7 @@ export class Executor {
     for (const { input, project } of pending) {
       const catalog = catalogs.peek(project) ?? (await catalogs.get(project));
       const cacheKey = `${project}\u001f${input.userId}`;
-      const state = this.cache.get(cacheKey) ?? { profile: undefined, instances: [] };
+      const state = this.cache.get(cacheKey) ?? loaded.get(cacheKey) ?? { profile: undefined, instances: [] };
       let changes = batches.get(project);
       if (!changes) {
         changes = new BatchChanges(project);
@@ -263,7 +264,9 @@ export class Executor {
       };
       try {
         const result = advance(context, input);
-        this.cache.set(cacheKey, { profile: result.profile, instances: result.instances });
+        const next = { profile: result.profile, instances: result.instances };
+        if (loaded.has(cacheKey)) loaded.set(cacheKey, next);
+        else this.cache.set(cacheKey, next);
         touched.push(cacheKey);
         changes.absorb(result.effects);
         for (const effect of result.effects) if (effect.type === "instance.moved") transitions++;
@@ -328,7 +331,12 @@ export class Executor {
     );
   }
 
-  private async loadUsers(pending: readonly Pending[]): Promise<void> {
+  /**
+   * Reads the users of `pending` that are not cached. Those seen lately enter the cache; the
+   * others are returned by cache key, for this batch only.
+   */
+  private async loadUsers(pending: readonly Pending[]): Promise<Map<string, UserState>> {
+    const states = new Map<string, UserState>();
     const missing = new Map<string, Set<string>>();
     for (const { project, input } of pending) {
       const key = `${project}\u001f${input.userId}`;
@@ -343,12 +351,13 @@ export class Executor {
     for (const [project, users] of missing) {
       const loaded = await this.options.store.loadUsers(project, [...users]);
       for (const userId of users) {
-        this.cache.set(
-          `${project}\u001f${userId}`,
-          loaded.get(userId) ?? { profile: undefined, instances: [] },
-        );
+        const key = `${project}\u001f${userId}`;
+        const state = loaded.get(userId) ?? { profile: undefined, instances: [] };
+        if (this.cache.admit(key)) this.cache.set(key, state);
+        else states.set(key, state);
       }
     }
+    return states;
   }
 
   private release(partition: number): void {

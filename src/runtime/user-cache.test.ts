@@ -48,3 +48,32 @@ describe("user cache", () => {
     assert.deepEqual([cache.get("b") !== undefined, cache.get("c") !== undefined], [true, true]);
   });
 });
+
+describe("user cache admission", () => {
+  it("admits a user read from the store only when seen lately", () => {
+    const cache = new UserCache(10, 2);
+    assert.equal(cache.admit("a"), false, "first sighting");
+    assert.equal(cache.admit("a"), true, "seen just before");
+    assert.equal(cache.admit("b"), false);
+    assert.equal(cache.admit("c"), false, "starts a new generation; a and b are the older one");
+    assert.equal(cache.admit("b"), true, "still remembered in the older generation");
+    assert.equal(cache.admit("d"), false);
+    assert.equal(cache.admit("e"), false, "a and b are now forgotten");
+    assert.equal(cache.admit("a"), false);
+    assert.equal(cache.admit("e"), true);
+  });
+
+  it("admits every user on first sight when it remembers none", () => {
+    const cache = new UserCache(10, 0);
+    assert.equal(cache.admit("a"), true);
+    assert.equal(cache.admit("b"), true);
+  });
+
+  it("remembers half its capacity by default", () => {
+    const cache = new UserCache(4);
+    for (const key of ["a", "b", "c", "d"]) assert.equal(cache.admit(key), false);
+    assert.equal(cache.admit("a"), true, "within the last two to four sightings");
+    for (const key of ["e", "f", "g", "h"]) cache.admit(key);
+    assert.equal(cache.admit("b"), false, "forgotten");
+  });
+});

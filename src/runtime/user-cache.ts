@@ -4,13 +4,33 @@ import type { UserState } from "../store/types.js";
  * The executor's cache of user state, least recently used first out, bounded by weight rather
  * than by users: a user weighs one plus their instances, so a million users in ten waits each
  * cost what ten million users in one would, and memory stays flat as instances pile up.
+ *
+ * A user read from the store enters the cache only when seen before, recently (`admit`): a
+ * user's first input in a while is served from the store and its state dies young. Caching
+ * every user read cost more than it saved where most users are seen once (timers firing over
+ * a million users, a uniform draw over them): each state kept outlived a young-generation
+ * collection, was copied twice and promoted, then evicted, and those collections held the
+ * engine's thread for tens of milliseconds.
  */
 export class UserCache {
   private readonly entries = new Map<string, { state: UserState; weight: number }>();
   private total = 0;
+  /** Keys seen lately and not cached, in two generations: `seen` fills, then replaces `older`. */
+  private seen = new Set<string>();
+  private older = new Set<string>();
+  private readonly generation: number;
 
-  /** @param capacity the weight kept after `evict()` (users plus their instances). */
-  constructor(readonly capacity: number) {}
+  /**
+   * @param capacity the weight kept after `evict()` (users plus their instances).
+   * @param remembered users not cached whose last sighting `admit` remembers, at least (default:
+   *   half the capacity; 0 admits every user on first sight).
+   */
+  constructor(
+    readonly capacity: number,
+    remembered = Math.floor(capacity / 2),
+  ) {
+    this.generation = remembered;
+  }
 
   get size(): number {
     return this.entries.size;
@@ -32,6 +52,20 @@ export class UserCache {
     this.entries.delete(key);
     this.entries.set(key, entry);
     return true;
+  }
+
+  /**
+   * Whether a user read from the store should be cached: true when the key was seen within the
+   * last `remembered` to twice that many sightings of users not cached; records this sighting.
+   */
+  admit(key: string): boolean {
+    if (this.generation <= 0 || this.seen.has(key) || this.older.has(key)) return true;
+    if (this.seen.size >= this.generation) {
+      this.older = this.seen;
+      this.seen = new Set();
+    }
+    this.seen.add(key);
+    return false;
   }
 
   set(key: string, state: UserState): void {

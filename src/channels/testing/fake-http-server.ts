@@ -33,6 +33,9 @@ export abstract class FakeHttpServer<T> extends FakeControl<T> {
   constructor() {
     super();
     this.server = createServer((request, response) => {
+      // The mode in force when the request arrives: one whose body ends after the next test's
+      // reset still gets the answer its own test set up (a hung request stays hung).
+      const mode = this.nextMode();
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
@@ -45,7 +48,6 @@ export abstract class FakeHttpServer<T> extends FakeControl<T> {
           body: Buffer.concat(chunks).toString("utf8"),
         };
         this.requests.push(fake);
-        const mode = this.nextMode();
         if (mode.kind === "hang") return;
         let reply: FakeReply;
         try {
