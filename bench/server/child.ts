@@ -115,6 +115,10 @@ const engine = new Engine({
   batchSize: config.batchSize,
   // BENCH_USER_CACHE: the executor's user-cache weight (users + instances), for experiments.
   cacheSize: process.env.BENCH_USER_CACHE ? Number(process.env.BENCH_USER_CACHE) : config.cacheSize,
+  // BENCH_CACHE_REMEMBERED: reads of uncached users the cache's admission remembers (0: admit all).
+  ...(process.env.BENCH_CACHE_REMEMBERED
+    ? { cacheRemembered: Number(process.env.BENCH_CACHE_REMEMBERED) }
+    : {}),
   ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
   timerHorizonMs: config.timerHorizonMs,
   ...(process.env.BENCH_EVENT_HISTORY === "all" || process.env.BENCH_EVENT_HISTORY === "referenced"

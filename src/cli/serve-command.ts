@@ -85,7 +85,7 @@ export const SERVE_SETTINGS = [
     flag: "cache-size",
     env: "JOURNEYS_CACHE_SIZE",
     default: String(DEFAULT_CACHE_SIZE),
-    help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each)",
+    help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each); a user read from the file is cached from their second recent read",
   },
 ] as const;
 

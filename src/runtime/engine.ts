@@ -27,6 +27,8 @@ export interface EngineOptions {
   batchSize?: number;
   /** Executor state cache, in users plus their instances (default 250,000). */
   cacheSize?: number;
+  /** Reads of uncached users the cache's admission remembers (see ExecutorOptions). */
+  cacheRemembered?: number;
   /** Time the executor runs advance() before a round commits and yields (see ExecutorOptions). */
   roundBudgetMs?: number;
   /**
@@ -141,6 +143,7 @@ export class Engine {
       partitions: this.partitions,
       batchSize: options.batchSize,
       cacheSize: options.cacheSize,
+      cacheRemembered: options.cacheRemembered,
       roundBudgetMs: options.roundBudgetMs,
       onBatch: (batch) => {
         if (batch.deliveries > 0) this.dispatcher?.wake();

@@ -22,6 +22,11 @@ export interface ExecutorOptions {
   batchSize?: number;
   /** State kept in memory, in users plus their instances (default 250,000). */
   cacheSize?: number;
+  /**
+   * Users read from the store enter the cache when read again within this many reads of
+   * uncached users, at least (default: half of `cacheSize`; 0 caches every user read).
+   */
+  cacheRemembered?: number;
   /** Inputs of several partitions committed together, at most (default 5,000). */
   commitInputs?: number;
   /**
@@ -106,7 +111,7 @@ export class Executor {
   constructor(private readonly options: ExecutorOptions) {
     this.offsets = new Array<number>(options.partitions).fill(0);
     this.batchSize = options.batchSize ?? 1000;
-    this.cache = new UserCache(options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.cache = new UserCache(options.cacheSize ?? DEFAULT_CACHE_SIZE, options.cacheRemembered);
     this.commitInputs = options.commitInputs ?? 5000;
     this.roundBudgetMs = options.roundBudgetMs ?? 40;
   }
