@@ -120,7 +120,10 @@ const engine = new Engine({
     ? { cacheRemembered: Number(process.env.BENCH_CACHE_REMEMBERED) }
     : {}),
   ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
-  timerHorizonMs: config.timerHorizonMs,
+  // BENCH_TIMER_HORIZON_MS: how far ahead the timer service holds due timers in memory (default 60 s).
+  timerHorizonMs: process.env.BENCH_TIMER_HORIZON_MS
+    ? Number(process.env.BENCH_TIMER_HORIZON_MS)
+    : config.timerHorizonMs,
   ...(process.env.BENCH_EVENT_HISTORY === "all" || process.env.BENCH_EVENT_HISTORY === "referenced"
     ? { history: process.env.BENCH_EVENT_HISTORY }
     : {}),
