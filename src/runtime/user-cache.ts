@@ -18,19 +18,16 @@ export class UserCache {
   /** Keys seen lately and not cached, in two generations: `seen` fills, then replaces `older`. */
   private seen = new Set<string>();
   private older = new Set<string>();
-  private readonly generation: number;
 
   /**
    * @param capacity the weight kept after `evict()` (users plus their instances).
-   * @param remembered users not cached whose last sighting `admit` remembers, at least (default:
+   * @param generation sightings of users not cached that `admit` remembers, at least (default:
    *   half the capacity; 0 admits every user on first sight).
    */
   constructor(
     readonly capacity: number,
-    remembered = Math.floor(capacity / 2),
-  ) {
-    this.generation = remembered;
-  }
+    private readonly generation = Math.floor(capacity / 2),
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -56,7 +53,7 @@ export class UserCache {
 
   /**
    * Whether a user read from the store should be cached: true when the key was seen within the
-   * last `remembered` to twice that many sightings of users not cached; records this sighting.
+   * last `generation` to twice that many sightings of users not cached; records this sighting.
    */
   admit(key: string): boolean {
     if (this.generation <= 0 || this.seen.has(key) || this.older.has(key)) return true;
