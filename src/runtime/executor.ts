@@ -87,6 +87,8 @@ interface Prepared {
 interface Pending {
   input: Input;
   project: string;
+  /** The user's key in the cache (project and user id), built once per input. */
+  key: string;
   /** Ordering time: appended-at for log entries, due for timers. */
   at: number;
 }
@@ -158,7 +160,7 @@ export class Executor {
 
   /** Forgets a user's cached state (after erase). */
   forget(project: string, userId: string): void {
-    this.cache.delete(`${project}\u001f${userId}`);
+    this.cache.delete(cacheKey(project, userId));
   }
 
   private kick(): void {
@@ -238,10 +240,17 @@ export class Executor {
     if (entries.length === 0 && due.length === 0) return undefined;
 
     const pending: Pending[] = [];
-    for (const timer of due)
-      pending.push({ input: timerInput(timer), project: timer.project, at: timer.due });
-    for (const entry of entries)
-      pending.push({ input: entry.input, project: entry.project, at: entry.appendedAt });
+    for (const timer of due) {
+      const input = timerInput(timer);
+      pending.push({
+        input,
+        project: timer.project,
+        key: cacheKey(timer.project, input.userId),
+        at: timer.due,
+      });
+    }
+    for (const { input, project, appendedAt } of entries)
+      pending.push({ input, project, key: cacheKey(project, input.userId), at: appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
 
     // Users read from the store for this batch: cached after it only when seen before (admit).
@@ -250,10 +259,9 @@ export class Executor {
     let transitions = 0;
     let traced: TracedInput[] | undefined;
     const touched: string[] = [];
-    for (const { input, project } of pending) {
+    for (const { input, project, key } of pending) {
       const catalog = catalogs.peek(project) ?? (await catalogs.get(project));
-      const cacheKey = `${project}\u001f${input.userId}`;
-      const state = this.cache.get(cacheKey) ?? loaded.get(cacheKey) ?? { profile: undefined, instances: [] };
+      const state = this.cache.get(key) ?? loaded.get(key) ?? { profile: undefined, instances: [] };
       let changes = batches.get(project);
       if (!changes) {
         changes = new BatchChanges(project);
@@ -270,9 +278,9 @@ export class Executor {
       try {
         const result = advance(context, input);
         const next = { profile: result.profile, instances: result.instances };
-        if (loaded.has(cacheKey)) loaded.set(cacheKey, next);
-        else this.cache.set(cacheKey, next);
-        touched.push(cacheKey);
+        if (loaded.has(key)) loaded.set(key, next);
+        else this.cache.set(key, next);
+        touched.push(key);
         changes.absorb(result.effects);
         for (const effect of result.effects) if (effect.type === "instance.moved") transitions++;
         if (input.kind === "event" && input.trace !== undefined) {
@@ -342,21 +350,20 @@ export class Executor {
    */
   private async loadUsers(pending: readonly Pending[]): Promise<Map<string, UserState>> {
     const states = new Map<string, UserState>();
-    const missing = new Map<string, Set<string>>();
-    for (const { project, input } of pending) {
-      const key = `${project}\u001f${input.userId}`;
+    // By project: user id -> cache key.
+    const missing = new Map<string, Map<string, string>>();
+    for (const { project, input, key } of pending) {
       if (this.cache.touch(key)) continue;
       let users = missing.get(project);
       if (!users) {
-        users = new Set();
+        users = new Map();
         missing.set(project, users);
       }
-      users.add(input.userId);
+      users.set(input.userId, key);
     }
     for (const [project, users] of missing) {
-      const loaded = await this.options.store.loadUsers(project, [...users]);
-      for (const userId of users) {
-        const key = `${project}\u001f${userId}`;
+      const loaded = await this.options.store.loadUsers(project, [...users.keys()]);
+      for (const [userId, key] of users) {
         const state = loaded.get(userId) ?? { profile: undefined, instances: [] };
         if (this.cache.admit(key)) this.cache.set(key, state);
         else states.set(key, state);
@@ -375,6 +382,10 @@ export class Executor {
       }
     }
   }
+}
+
+function cacheKey(project: string, userId: string): string {
+  return `${project}\u001f${userId}`;
 }
 
 function tracedInput(project: string, trace: string, input: Input, effects: readonly Effect[]): TracedInput {
