@@ -4,9 +4,10 @@ import { parseArgs } from "node:util";
 
 /**
  * Summarises a V8 `.cpuprofile` (node --cpu-prof): self time per function and total (inclusive)
- * time per function, as shares of all samples.
+ * time per function, as shares of all samples. A `.heapprofile` (sampling heap profiler, e.g.
+ * BENCH_HEAP_SURVIVORS) is summarised the same way, by bytes allocated instead of time.
  *
- * `node --import tsx bench/profile-summary.ts <file.cpuprofile> [--top 30] [--focus text]`
+ * `node --import tsx bench/profile-summary.ts <file.cpuprofile|file.heapprofile> [--top 30] [--focus text]`
  */
 
 interface CallFrame {
@@ -28,6 +29,30 @@ interface CpuProfile {
   timeDeltas?: number[];
   startTime: number;
   endTime: number;
+}
+
+/** A sampling heap profile: a tree of allocation sites with the bytes sampled at each. */
+interface HeapNode {
+  id: number;
+  callFrame: CallFrame;
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** The heap profile's tree as a CPU profile's node list, bytes standing for hits. */
+function fromHeapProfile(head: HeapNode): CpuProfile {
+  const nodes: ProfileNode[] = [];
+  const visit = (node: HeapNode): void => {
+    nodes.push({
+      id: node.id,
+      callFrame: node.callFrame,
+      hitCount: node.selfSize,
+      children: node.children.map((child) => child.id),
+    });
+    for (const child of node.children) visit(child);
+  };
+  visit(head);
+  return { nodes, startTime: 0, endTime: 0 };
 }
 
 export interface FunctionShare {
@@ -99,15 +124,22 @@ function main(): void {
   });
   const top = Number(values.top);
   for (const file of positionals) {
-    const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as CpuProfile | { head: HeapNode };
+    const heap = "head" in parsed;
+    const profile = heap ? fromHeapProfile(parsed.head) : parsed;
     const shares = summarise(profile);
-    const seconds = (profile.endTime - profile.startTime) / 1e6;
-    process.stdout.write(`${file}: ${seconds.toFixed(1)} s profiled\n`);
+    if (heap) {
+      const bytes = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+      process.stdout.write(`${file}: ${(bytes / 2 ** 20).toFixed(1)} MiB sampled\n`);
+    } else {
+      const seconds = (profile.endTime - profile.startTime) / 1e6;
+      process.stdout.write(`${file}: ${seconds.toFixed(1)} s profiled\n`);
+    }
     process.stdout.write("self %   total %  function\n");
     for (const share of shares.slice(0, top)) {
       process.stdout.write(`${pct(share.selfShare)}  ${pct(share.totalShare)}  ${share.name}\n`);
     }
-    process.stdout.write("\nby total (inclusive) time:\n");
+    process.stdout.write(`\nby total (inclusive) ${heap ? "bytes" : "time"}:\n`);
     const byTotal = [...shares].sort((a, b) => b.totalShare - a.totalShare);
     const focus = values.focus;
     for (const share of byTotal.filter((s) => !focus || s.name.includes(focus)).slice(0, top)) {

@@ -10,6 +10,7 @@ import { openSqlite } from "../../src/store/sqlite/open.js";
 import type { CommitBatch } from "../../src/store/types.js";
 import { monotonicMs, sleep } from "../lib/clock.js";
 import { Workload } from "../workload.js";
+import { HeapSurvivors } from "./heap-survivors.js";
 import {
   appendedTotal,
   consumedTotal,
@@ -153,6 +154,10 @@ if (stallTrace) {
   if (checkpointer) stallTrace.wrap("checkpointer", checkpointer, ["finish"]);
   stallTrace.watchEventLoop();
 }
+// BENCH_HEAP_SURVIVORS=<file.heapprofile>: what outlives scavenges during the window (heap-survivors.ts).
+const heapSurvivors = process.env.BENCH_HEAP_SURVIVORS
+  ? new HeapSurvivors(process.env.BENCH_HEAP_SURVIVORS)
+  : undefined;
 await engine.start();
 timings.engineStarted = monotonicMs();
 const app = await buildServer({ engine, keys, logger: false });
@@ -292,9 +297,11 @@ async function handle(command: Command): Promise<unknown> {
       if (command.on) {
         recorder.start(command.outboxEvents, command.since);
         stallTrace?.reset();
+        await heapSurvivors?.start();
       } else {
         recorder.stop();
         stallTrace?.write();
+        await heapSurvivors?.stop();
       }
       return null;
     case "storage":

@@ -4,7 +4,7 @@ import type { ProviderEnvironment } from "./environment.js";
 import { ProviderConfigError } from "./errors.js";
 import { FcmProvider } from "./fcm.js";
 import { GoogleSheetsProvider } from "./google-sheets.js";
-import { guardedLookup, pinnedFetch } from "./pinned-fetch.js";
+import { guardedLookup, providerAgent } from "./pinned-agent.js";
 import { DEFAULT_TIMEOUT_MS, type Provider, type ProviderOptions } from "./provider.js";
 import { ProviderHttp } from "./provider-http.js";
 import { SendGridProvider } from "./sendgrid.js";
@@ -42,7 +42,7 @@ export function createProvider(config: ProviderConfig, options: ProviderOptions)
   });
   const http = new ProviderHttp({
     // Private targets allowed: nothing to pin. Otherwise connections are checked as they open.
-    fetch: options.fetch ?? (options.allowPrivateUrls ? globalThis.fetch : pinnedFetch(options.lookup)),
+    dispatcher: options.dispatcher ?? providerAgent(options.allowPrivateUrls, options.lookup),
     guard,
     timeoutMs,
     now: options.now,

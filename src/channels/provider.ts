@@ -1,3 +1,4 @@
+import type { Dispatcher } from "undici";
 import type { Channel, JsonObject } from "../core/model.js";
 import type { LookupAddresses } from "./url-guard.js";
 
@@ -48,10 +49,10 @@ export interface Provider {
 /** What a provider needs from its host: injected so tests and benchmarks control the network and the clock. */
 export interface ProviderOptions {
   /**
-   * Defaults to the global fetch (Node 20's undici); when private URLs are not allowed, on a pool
-   * whose connections are checked as they open (pinned-fetch.ts).
+   * The connection pool HTTP calls go through (undici). Default: one shared per process; when
+   * private URLs are not allowed, one whose connections are checked as they open (pinned-agent.ts).
    */
-  fetch?: typeof fetch;
+  dispatcher?: Dispatcher;
   /** Allow loopback and private targets (env JOURNEYS_ALLOW_PRIVATE_URLS=1; tests and local setups). */
   allowPrivateUrls: boolean;
   /** Epoch milliseconds: for Retry-After dates, JWT times and token expiry. */

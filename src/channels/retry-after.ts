@@ -1,3 +1,5 @@
+import type { ReplyHeaders } from "./provider-http.js";
+
 /**
  * Reading "come back later" hints. Retry-After is either delta-seconds or an HTTP-date
  * (RFC 9110 §10.2.3); some providers (SendGrid) send X-RateLimit-Reset instead.
@@ -26,7 +28,7 @@ export function parseRateLimitReset(value: string | null | undefined, now: numbe
 }
 
 /** The wait a rate-limited reply asks for: Retry-After first, then X-RateLimit-Reset. */
-export function retryDelay(headers: Headers, now: number): number | undefined {
+export function retryDelay(headers: ReplyHeaders, now: number): number | undefined {
   return (
     parseRetryAfter(headers.get("retry-after"), now) ??
     parseRateLimitReset(headers.get("x-ratelimit-reset"), now)

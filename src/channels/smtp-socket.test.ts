@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { LookupFunction } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createProvider } from "./create-provider.js";
+import { providerAgent } from "./pinned-agent.js";
 import type { Provider } from "./provider.js";
 import { ProviderHttp } from "./provider-http.js";
 import { SmtpProvider } from "./smtp.js";
@@ -36,7 +37,7 @@ function providerReaching(fake: FakeSmtp): { provider: SmtpProvider; connections
     {
       id: "smtp",
       channels: ["email"],
-      http: new ProviderHttp({ fetch: globalThis.fetch, guard, timeoutMs: 2000, now: Date.now }),
+      http: new ProviderHttp({ dispatcher: providerAgent(true), guard, timeoutMs: 2000, now: Date.now }),
       guard,
       socketLookup,
       now: Date.now,

@@ -9,7 +9,7 @@ import { UrlRefusedError } from "./errors.js";
  * public name can point at a private address.
  *
  * fetch resolves the name again when it connects: the default fetch checks that resolution too
- * (pinned-fetch.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
+ * (pinned-agent.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
  * are never followed. SMTP opens its pooled connections through the same checked resolution
  * (smtp-socket.ts).
  */

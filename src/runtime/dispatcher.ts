@@ -337,15 +337,22 @@ export class Dispatcher {
         )
       : undefined;
     let outcomes: SendOutcome[];
+    // Providers time out their own calls; this bound only guards against one that never settles.
+    // A controller and a timer cleared after the call, not AbortSignal.timeout: V8 keeps what a
+    // timeout signal reaches (through its WeakRef) alive across young-generation collections.
+    const bound = new AbortController();
+    const boundMs = this.leaseMs / 2;
+    const timer = setTimeout(() => bound.abort(new Error(`no outcome within ${boundMs} ms`)), boundMs);
     try {
-      // Providers time out their own calls; this bound only guards against one that never settles.
-      const send = () => handle.provider.send(messages, AbortSignal.timeout(this.leaseMs / 2));
+      const send = () => handle.provider.send(messages, bound.signal);
       outcomes = await (spans?.[0] ? spans[0].run(send) : send());
     } catch (error) {
       outcomes = batch.map(() => ({
         status: "retry",
         error: `provider call failed: ${(error as Error).message}`,
       }));
+    } finally {
+      clearTimeout(timer);
     }
     const now = clock.now();
     const updates: DeliveryUpdate[] = [];

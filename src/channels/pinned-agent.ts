@@ -1,15 +1,15 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
 import { UrlRefusedError } from "./errors.js";
 import { type LookupAddresses, privateAddressReason } from "./url-guard.js";
 
 /**
- * fetch whose connections are checked when they are opened. The URL guard resolves a hostname
- * before the call, but fetch resolves it again to connect: a DNS answer that changes in between
- * (rebinding) would reach a private address. Here the resolution the socket connects with is
- * the one checked, so every connection goes to an address the guard allows. Literal IP hosts are
- * not resolved at all; the guard has judged them already.
+ * A connection pool whose connections are checked when they are opened. The URL guard resolves
+ * a hostname before the call, but the pool resolves it again to connect: a DNS answer that
+ * changes in between (rebinding) would reach a private address. Here the resolution the socket
+ * connects with is the one checked, so every connection goes to an address the guard allows.
+ * Literal IP hosts are not resolved at all; the guard has judged them already.
  */
 
 const defaultLookup: LookupAddresses = (hostname) => dnsLookup(hostname, { all: true });
@@ -50,19 +50,20 @@ export function guardedLookup(resolve: LookupAddresses = defaultLookup): LookupF
   };
 }
 
-let shared: typeof fetch | undefined;
+let pinned: Dispatcher | undefined;
+let open: Dispatcher | undefined;
 
 /**
- * The global fetch on a connection pool whose connections pass `guardedLookup`. Without a
- * custom resolver all providers share one pool (one agent for the process); a resolver (tests)
- * gets its own.
+ * The pool provider calls go through. Without a custom resolver all providers share one pool
+ * (one per process), whose connections pass `guardedLookup` unless private targets are allowed
+ * (then nothing needs checking); a resolver (tests) gets a pool of its own.
  */
-export function pinnedFetch(resolve?: LookupAddresses): typeof fetch {
-  if (resolve === undefined && shared) return shared;
-  const dispatcher = new Agent({ connect: { lookup: guardedLookup(resolve) } });
-  const pinned: typeof fetch = (input, init) =>
-    // Node's fetch is undici's: it takes an undici dispatcher (not in the DOM RequestInit type).
-    globalThis.fetch(input, { ...init, dispatcher } as RequestInit);
-  if (resolve === undefined) shared = pinned;
+export function providerAgent(allowPrivateUrls: boolean, resolve?: LookupAddresses): Dispatcher {
+  if (allowPrivateUrls) {
+    open ??= new Agent();
+    return open;
+  }
+  if (resolve !== undefined) return new Agent({ connect: { lookup: guardedLookup(resolve) } });
+  pinned ??= new Agent({ connect: { lookup: guardedLookup() } });
   return pinned;
 }

@@ -3,7 +3,7 @@ import type { LookupAddress, LookupOptions } from "node:dns";
 import { describe, it } from "node:test";
 import { createProvider } from "./create-provider.js";
 import { UrlRefusedError } from "./errors.js";
-import { guardedLookup } from "./pinned-fetch.js";
+import { guardedLookup } from "./pinned-agent.js";
 import { dnsAnswers, PUBLIC_ADDRESS } from "./testing/dns-answers.js";
 import { startFakeWebhook } from "./testing/fake-webhook.js";
 import { testMessage } from "./testing/test-message.js";
@@ -20,7 +20,7 @@ function lookupOnce(
   });
 }
 
-describe("pinned fetch (connections checked as they open)", () => {
+describe("pinned agent (connections checked as they open)", () => {
   it("refuses a name whose answer turns private between the guard and the connection (DNS rebinding)", async () => {
     const fake = await startFakeWebhook({});
     try {
