@@ -10,6 +10,7 @@ import { ProjectCatalogs } from "./catalogs.js";
 import type { BreakerOptions, BreakerState } from "./circuit-breaker.js";
 import { type Clock, systemClock } from "./clock.js";
 import { Dispatcher, type DispatcherOptions, type DispatchObserver } from "./dispatcher.js";
+import { RequestError } from "./errors.js";
 import { type BatchReport, Executor } from "./executor.js";
 import { JourneyService } from "./journey-service.js";
 import { ProviderRegistry } from "./provider-registry.js";
@@ -80,7 +81,8 @@ export interface IncomingEvent {
   userId: string;
   name: string;
   properties?: JsonObject;
-  timestamp?: number;
+  /** Epoch milliseconds, or an ISO 8601 date-time (the API's two forms). Default: now. */
+  timestamp?: number | string;
 }
 
 export interface ProfileChange {
@@ -285,7 +287,7 @@ export class Engine {
     const now = this.clock.now();
     const trace = this.options.traceContext?.();
     const ids: string[] = [];
-    const entries: LogEntry[] = events.map((event) => {
+    const entries: LogEntry[] = events.map((event, i) => {
       const id = event.id ?? randomUUID();
       ids.push(id);
       const input: EventInput = {
@@ -294,7 +296,7 @@ export class Engine {
         userId: event.userId,
         name: event.name,
         properties: event.properties ?? {},
-        timestamp: event.timestamp ?? now,
+        timestamp: eventTime(event.timestamp, now, i),
       };
       if (trace !== undefined) input.trace = trace;
       const entry = this.entry(project, input, now);
@@ -387,4 +389,19 @@ export class Engine {
     ]);
     if (timer) clearTimeout(timer);
   }
+}
+
+/** An event's time in epoch milliseconds; nothing is appended when one cannot be read. */
+function eventTime(timestamp: number | string | undefined, now: number, index: number): number {
+  if (timestamp === undefined) return now;
+  const at = typeof timestamp === "string" ? Date.parse(timestamp) : timestamp;
+  if (!Number.isFinite(at)) {
+    throw new RequestError(
+      400,
+      "INVALID",
+      `events[${index}].timestamp is not a date`,
+      `events[${index}].timestamp`,
+    );
+  }
+  return at;
 }
