@@ -78,6 +78,7 @@ export class ProviderHttp {
       timedOut = true;
       controller.abort();
     }, this.options.timeoutMs);
+    timer.unref(); // as AbortSignal.timeout's: a pending call never keeps the process up on its own
     const onAbort = (): void => controller.abort();
     signal.addEventListener("abort", onAbort);
     try {

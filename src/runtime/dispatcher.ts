@@ -343,6 +343,7 @@ export class Dispatcher {
     const bound = new AbortController();
     const boundMs = this.leaseMs / 2;
     const timer = setTimeout(() => bound.abort(new Error(`no outcome within ${boundMs} ms`)), boundMs);
+    timer.unref(); // as AbortSignal.timeout's: a pending bound never keeps the process up
     try {
       const send = () => handle.provider.send(messages, bound.signal);
       outcomes = await (spans?.[0] ? spans[0].run(send) : send());
