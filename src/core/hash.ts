@@ -6,7 +6,7 @@
 /** 53-bit hash of a string (cyrb53). */
 export function hash53(text: string, seed = 0): number {
   mix(text, seed);
-  return 4294967296 * (2097151 & mixed[1]) + (mixed[0] as number);
+  return 4294967296 * (2097151 & (mixed[1] as number)) + (mixed[0] as number);
 }
 
 /** The two 32-bit halves of cyrb53 (unsigned), written to `mixed` to allocate nothing. */

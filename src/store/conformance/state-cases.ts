@@ -146,6 +146,29 @@ export function stateCases(name: string, test: StorageCase): void {
       assert.deepEqual(await store.journal(A, "u1", 100), json(lines));
     });
 
+    test("journal keeps the order of lines written together, at one moment or several", async ({ store }) => {
+      // An entry and its wait at one moment, another user's lines between, a later step.
+      const first = [
+        line("u1", 5, "entered"),
+        line("u1", 5, "waiting"),
+        line("u2", 5),
+        line("u1", 5, "sent"),
+      ];
+      const second = [line("u1", 7, "moved"), line("u1", 6, "late timer"), line("u1", 7, "exited")];
+      await store.commit(batch(1, [changes(A, { journal: first })]));
+      await store.commit(batch(2, [changes(A, { journal: second })]));
+      const reasons = async (limit: number): Promise<string[]> =>
+        (await store.journal(A, "u1", limit)).map((l) => l.reason);
+      // By moment, then in the order written.
+      const all = ["entered", "waiting", "sent", "late timer", "moved", "exited"];
+      assert.deepEqual(await reasons(100), all);
+      for (let limit = 0; limit <= all.length; limit++) {
+        assert.deepEqual(await reasons(limit), limit === 0 ? [] : all.slice(-limit), `limit ${limit}`);
+      }
+      assert.deepEqual(await store.journal(A, "u1", 2), json([second[0], second[2]]));
+      assert.deepEqual(await store.journal(A, "u2", 10), json([first[2]]));
+    });
+
     test("userIds pages through a project's users in order", async ({ store }) => {
       const profiles = ["u3", "u1", "u5", "u2", "u4"].map((id) => profile(id));
       await store.commit(batch(1, [changes(A, { profiles }), changes(B, { profiles: [profile("u0")] })]));

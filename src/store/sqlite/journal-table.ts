@@ -2,9 +2,15 @@ import type { JournalLine } from "../../core/state.js";
 import type { SqliteDatabase } from "./driver.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
 
-const STATEMENTS = ["insertLine", "newestLines", "eraseLines", "pruneLines"] as const;
+const STATEMENTS = ["insertLines", "newestLines", "eraseLines", "pruneLines"] as const;
 
-/** The per-user audit trail. */
+/** A stored line: the row's columns hold its user and moment. */
+type StoredLine = Omit<JournalLine, "at" | "userId">;
+
+/**
+ * The per-user audit trail. Consecutive lines of one user at one moment share a row (see
+ * journal.sql): an entry into a wait writes one row and one index entry instead of two.
+ */
 export class JournalTable {
   private readonly sql: Statements<typeof STATEMENTS>;
 
@@ -13,25 +19,47 @@ export class JournalTable {
   }
 
   insert(project: string, lines: readonly JournalLine[]): void {
-    for (const line of lines) this.sql.insertLine.run(project, line.userId, line.at, JSON.stringify(line));
+    let run: StoredLine[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const { at, userId, ...stored } = lines[i] as JournalLine;
+      run.push(stored);
+      const next = lines[i + 1];
+      if (next !== undefined && next.userId === userId && next.at === at) continue;
+      this.sql.insertLines.run(project, userId, at, JSON.stringify(run));
+      run = [];
+    }
   }
 
   /** The user's newest `limit` lines, oldest first. */
   newest(project: string, userId: string, limit: number): JournalLine[] {
-    const rows = this.sql.newestLines.all(project, userId, limit) as { body: string }[];
-    const lines = new Array<JournalLine>(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      lines[rows.length - 1 - i] = JSON.parse((rows[i] as { body: string }).body) as JournalLine;
+    const newestFirst: JournalLine[] = [];
+    if (limit <= 0) return newestFirst;
+    const rows = this.sql.newestLines.iterate(project, userId) as IterableIterator<{
+      at: number;
+      body: string;
+    }>;
+    for (const { at, body } of rows) {
+      const parsed = JSON.parse(body) as StoredLine[] | JournalLine;
+      if (!Array.isArray(parsed)) {
+        newestFirst.push(parsed);
+      } else {
+        for (let i = parsed.length - 1; i >= 0 && newestFirst.length < limit; i--) {
+          newestFirst.push({ at, userId, ...(parsed[i] as StoredLine) });
+        }
+      }
+      if (newestFirst.length >= limit) break; // leaving the loop resets the statement
     }
-    return lines;
+    return newestFirst.reverse();
   }
 
   erase(project: string, userId: string): void {
     this.sql.eraseLines.run(project, userId);
   }
 
-  /** Deletes lines before `before` among the `limit` oldest rows; returns how many. */
+  /** Deletes lines before `before` among the `limit` oldest rows; returns how many lines. */
   prune(before: number, limit: number): number {
-    return this.sql.pruneLines.run(limit, before).changes;
+    let lines = 0;
+    for (const row of this.sql.pruneLines.all(limit, before) as { lines: number }[]) lines += row.lines;
+    return lines;
   }
 }

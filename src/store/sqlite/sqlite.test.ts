@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import type { EventInput, Input } from "../../core/input.js";
+import type { JournalLine } from "../../core/state.js";
 import { A, batch, changes, json } from "../conformance/fixtures.js";
 import { storeConformance } from "../conformance.js";
 import type { LogEntry } from "../types.js";
@@ -112,6 +113,54 @@ describe("sqlite schema", () => {
           assert.deepEqual(scans, [], `${file} ${name}`);
         }
       }
+    });
+  });
+});
+
+describe("sqlite journal", () => {
+  const line = (at: number, reason: string): JournalLine => ({
+    at,
+    userId: "u1",
+    journeyId: "j1",
+    node: "wait",
+    kind: "moved",
+    reason,
+  });
+
+  it("writes a user's lines of one moment as one row, and reads rows of one line written before", async () => {
+    await withStorage({}, async ({ connection, store }) => {
+      // A row as releases before grouped rows wrote it: the whole line as an object.
+      connection.db
+        .prepare("INSERT INTO journal (project, user_id, at, body) VALUES (?, ?, ?, ?)")
+        .run(A, "u1", 1, JSON.stringify(line(1, "old")));
+      await store.commit(
+        batch(0, [changes(A, { journal: [line(2, "entered"), line(2, "waiting"), line(3, "fired")] })]),
+      );
+      const rows = connection.db.prepare("SELECT at, body FROM journal ORDER BY id").all() as {
+        at: number;
+        body: string;
+      }[];
+      assert.equal(rows.length, 3);
+      assert.deepEqual(
+        JSON.parse((rows[1] as { body: string }).body).map((l: JournalLine) => l.reason),
+        ["entered", "waiting"],
+      );
+      assert.equal(
+        (rows[1] as { body: string }).body.includes('"userId"'),
+        false,
+        "the columns hold user and moment",
+      );
+      assert.deepEqual(
+        await store.journal(A, "u1", 10),
+        json([line(1, "old"), line(2, "entered"), line(2, "waiting"), line(3, "fired")]),
+      );
+      assert.deepEqual(
+        await store.journal(A, "u1", 3),
+        json([line(2, "entered"), line(2, "waiting"), line(3, "fired")]),
+      );
+      // Pruning counts lines, not rows.
+      assert.equal(await store.pruneJournal(3), 3);
+      assert.deepEqual(await store.journal(A, "u1", 10), json([line(3, "fired")]));
     });
   });
 });
