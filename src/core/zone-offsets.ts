@@ -9,7 +9,9 @@ const QUARTER_HOUR = 900_000;
 const MAX_OFFSETS = 200_000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsets = new Map<string, number>();
+/** Offsets by zone, then by quarter hour since the epoch: no key string built per call. */
+const offsets = new Map<string, Map<number, number>>();
+let offsetCount = 0;
 
 function formatter(zone: string): Intl.DateTimeFormat {
   let format = formatters.get(zone);
@@ -65,12 +67,20 @@ function computeOffset(zone: string, at: number): number {
 /** The zone's offset from UTC at a moment, in milliseconds (local = utc + offset). */
 export function zoneOffset(zone: string, at: number): number {
   const bucket = Math.floor(at / QUARTER_HOUR);
-  const key = `${zone}\u001f${bucket}`;
-  let offset = offsets.get(key);
+  let byBucket = offsets.get(zone);
+  if (byBucket === undefined) {
+    byBucket = new Map();
+    offsets.set(zone, byBucket);
+  }
+  let offset = byBucket.get(bucket);
   if (offset === undefined) {
     offset = computeOffset(zone, bucket * QUARTER_HOUR);
-    if (offsets.size >= MAX_OFFSETS) offsets.clear();
-    offsets.set(key, offset);
+    if (offsetCount >= MAX_OFFSETS) {
+      for (const kept of offsets.values()) kept.clear();
+      offsetCount = 0;
+    }
+    byBucket.set(bucket, offset);
+    offsetCount++;
   }
   return offset;
 }
