@@ -1,6 +1,6 @@
 import type { Input } from "../../core/input.js";
 import type { LogEntry, LogRecord } from "../types.js";
-import type { SqliteDatabase } from "./driver.js";
+import type { SqliteDatabase, SqliteStatement } from "./driver.js";
 import { InvalidLogEntryError } from "./errors.js";
 import { LogPositions } from "./log-positions.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
@@ -19,14 +19,8 @@ const STATEMENTS = [
   "pruneEventIds",
 ] as const;
 
-interface EntryRow {
-  seq: number;
-  partition: number;
-  offset: number;
-  project: string;
-  input_json: string;
-  appended_at: number;
-}
+/** A row of `entriesAt`, as an array (no object with named keys built per row). */
+type EntryRow = [partition: number, offset: number, project: string, inputJson: string, appendedAt: number];
 
 /** Rows deleted by one trim call at most (~4 ms). */
 const DELETE_CHUNK = 8_192;
@@ -51,6 +45,7 @@ export function inputId(input: Input): string | undefined {
 export class LogWriter {
   private readonly sql: Statements<typeof STATEMENTS>;
   private readonly positions = new LogPositions();
+  private readonly entriesAt: SqliteStatement;
   /** (partition, offset, seq) of rows appended by the transaction in progress, flat. */
   private readonly staged: number[] = [];
   /** Rows before this one are deleted. */
@@ -58,6 +53,7 @@ export class LogWriter {
 
   constructor(private readonly db: SqliteDatabase) {
     this.sql = prepareSqlFile(db, "log.sql", STATEMENTS);
+    this.entriesAt = this.sql.entriesAt.raw(true);
     this.load();
   }
 
@@ -144,14 +140,8 @@ export class LogWriter {
     }
     const records = new Array<LogRecord>(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as EntryRow;
-      records[i] = {
-        project: row.project,
-        partition,
-        input: JSON.parse(row.input_json) as Input,
-        appendedAt: row.appended_at,
-        offset: row.offset,
-      };
+      const [, offset, project, inputJson, appendedAt] = rows[i] as EntryRow;
+      records[i] = { project, partition, input: JSON.parse(inputJson) as Input, appendedAt, offset };
     }
     return records;
   }
@@ -258,17 +248,17 @@ export class LogWriter {
   }
 
   private rowsAt(seqs: readonly number[]): EntryRow[] {
-    return seqs.length === 0 ? [] : (this.sql.entriesAt.all(JSON.stringify(seqs)) as EntryRow[]);
+    return seqs.length === 0 ? [] : (this.entriesAt.all(JSON.stringify(seqs)) as EntryRow[]);
   }
 }
 
 /** Whether `rows` are `count` entries of `partition` at consecutive offsets. */
 function holdsRun(rows: readonly EntryRow[], partition: number, count: number): boolean {
   if (rows.length !== count) return false;
-  const first = (rows[0] as EntryRow).offset;
+  const first = (rows[0] as EntryRow)[1];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as EntryRow;
-    if (row.partition !== partition || row.offset !== first + i) return false;
+    if (row[0] !== partition || row[1] !== first + i) return false;
   }
   return true;
 }

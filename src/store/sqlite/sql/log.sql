@@ -22,7 +22,8 @@ VALUES (?, ?, ?, ?, ?, ?);
 
 -- name: entriesAt
 -- params: seqsJson (a JSON array of seqs)
-SELECT seq, "partition", "offset", project, input_json, appended_at FROM log
+-- Read as arrays in this column order (log-writer.ts EntryRow).
+SELECT "partition", "offset", project, input_json, appended_at FROM log
 WHERE seq IN (SELECT value FROM json_each(?))
 ORDER BY seq;
 
