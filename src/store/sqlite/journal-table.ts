@@ -8,6 +8,23 @@ const STATEMENTS = ["insertLines", "newestLines", "eraseLines", "pruneLines"] as
 type StoredLine = Omit<JournalLine, "at" | "userId">;
 
 /**
+ * A line without its user and moment. Every field is named (an object rest would copy through a
+ * slow runtime path): a field added to JournalLine and not here fails to compile.
+ */
+function stored(line: JournalLine): { [K in keyof Required<StoredLine>]: StoredLine[K] } {
+  return {
+    journeyId: line.journeyId,
+    version: line.version,
+    entryId: line.entryId,
+    node: line.node,
+    kind: line.kind,
+    reason: line.reason,
+    cause: line.cause,
+    data: line.data,
+  };
+}
+
+/**
  * The per-user audit trail. Consecutive lines of one user at one moment share a row (see
  * journal.sql): an entry into a wait writes one row and one index entry instead of two.
  */
@@ -21,8 +38,9 @@ export class JournalTable {
   insert(project: string, lines: readonly JournalLine[]): void {
     let run: StoredLine[] = [];
     for (let i = 0; i < lines.length; i++) {
-      const { at, userId, ...stored } = lines[i] as JournalLine;
-      run.push(stored);
+      const line = lines[i] as JournalLine;
+      const { at, userId } = line;
+      run.push(stored(line));
       const next = lines[i + 1];
       if (next !== undefined && next.userId === userId && next.at === at) continue;
       this.sql.insertLines.run(project, userId, at, JSON.stringify(run));

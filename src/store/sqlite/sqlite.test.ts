@@ -6,8 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
+import fc from "fast-check";
 import type { EventInput, Input } from "../../core/input.js";
-import type { JournalLine } from "../../core/state.js";
+import type { JsonObject } from "../../core/model.js";
+import type { Instance, InstanceStatus, JournalLine } from "../../core/state.js";
 import { A, batch, changes, json } from "../conformance/fixtures.js";
 import { storeConformance } from "../conformance.js";
 import type { LogEntry } from "../types.js";
@@ -117,14 +119,103 @@ describe("sqlite schema", () => {
   });
 });
 
+describe("sqlite instances", () => {
+  const optional = <T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+    fc.option(value, { nil: undefined });
+  const hex = (minLength: number, maxLength: number): fc.Arbitrary<string> =>
+    fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength, maxLength });
+  const anInstance: fc.Arbitrary<Instance> = fc.record({
+    journeyId: fc.constantFrom("j1", "j2"),
+    userId: fc.constantFrom("u1", "u2", "u3"),
+    key: fc.constantFrom("", "k1"),
+    entryId: hex(1, 28),
+    version: fc.integer({ min: 1, max: 9 }),
+    node: fc.constantFrom("wait", "email"),
+    status: fc.constantFrom<InstanceStatus>("active", "held", "exited"),
+    enteredAt: fc.nat(),
+    nodeAt: fc.nat(),
+    step: fc.nat(100),
+    engagement: fc.nat(15),
+    entries: fc.integer({ min: 1, max: 5 }),
+    timerId: optional(hex(28, 28)),
+    timerDue: optional(fc.nat()),
+    converted: optional(fc.nat()),
+    exitedAt: optional(fc.nat()),
+    exitReason: optional(fc.string()),
+    entryProperties: optional(fc.dictionary(fc.string(), fc.jsonValue()) as fc.Arbitrary<JsonObject>),
+  });
+  /** What reading back should give: the instance without its absent optional fields. */
+  const stored = (instance: Instance): Instance =>
+    Object.fromEntries(Object.entries(instance).filter(([, value]) => value !== undefined)) as Instance;
+
+  it("reads back every field of the instances it wrote", async () => {
+    await withStorage({}, async ({ store }) => {
+      let offset = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(anInstance, { selector: (i) => `${i.userId}/${i.journeyId}/${i.key}` }),
+          async (instances) => {
+            offset++;
+            await store.commit(batch(offset, [changes(A, { instances })]));
+            const loaded = await store.loadUsers(A, ["u1", "u2", "u3"]);
+            for (const instance of instances) {
+              const back = loaded
+                .get(instance.userId)
+                ?.instances.find((i) => i.journeyId === instance.journeyId && i.key === instance.key);
+              assert.deepEqual(back, json(stored(instance)));
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+  });
+
+  it("reads rows whose body names its fields, as releases before positional bodies wrote them", async () => {
+    await withStorage({}, async ({ connection, store }) => {
+      const before = {
+        entryId: "e1",
+        version: 2,
+        enteredAt: 5,
+        nodeAt: 7,
+        step: 1,
+        engagement: 3,
+        entries: 1,
+        timerId: "t1",
+        timerDue: 99,
+        entryProperties: { cart: "c1" },
+      };
+      connection.db
+        .prepare(
+          "INSERT INTO instances (project, user_id, journey_id, key, node, status, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .run(A, "u1", "j1", "", "wait", "active", JSON.stringify(before));
+      const back = (await store.loadUsers(A, ["u1"])).get("u1")?.instances[0];
+      assert.deepEqual(back, {
+        ...before,
+        journeyId: "j1",
+        userId: "u1",
+        key: "",
+        node: "wait",
+        status: "active",
+      });
+    });
+  });
+});
+
 describe("sqlite journal", () => {
+  // Every field of a line, so one the table dropped would show.
   const line = (at: number, reason: string): JournalLine => ({
     at,
     userId: "u1",
     journeyId: "j1",
+    version: 2,
+    entryId: "e1",
     node: "wait",
     kind: "moved",
     reason,
+    cause: "timer t1",
+    data: { until: at + 1, nested: { list: [1, "two"] } },
   });
 
   it("writes a user's lines of one moment as one row, and reads rows of one line written before", async () => {
