@@ -111,6 +111,29 @@ type Body = [
   exitReason?: string | null,
 ];
 
+/** The fields an instance row holds: a field added to Instance and not here fails to compile. */
+type Encoded =
+  | "journeyId"
+  | "userId"
+  | "key"
+  | "node"
+  | "status"
+  | "entryId"
+  | "version"
+  | "enteredAt"
+  | "nodeAt"
+  | "step"
+  | "engagement"
+  | "entries"
+  | "entryProperties"
+  | "timerId"
+  | "timerDue"
+  | "converted"
+  | "exitedAt"
+  | "exitReason";
+const EVERY_FIELD_ENCODED: Record<Exclude<keyof Instance, Encoded>, never> = {};
+void EVERY_FIELD_ENCODED;
+
 function encodeBody(instance: Instance): string {
   const body: Body = [
     instance.entryId,
