@@ -8,8 +8,8 @@ import { UrlRefusedError } from "./errors.js";
  * cloud metadata service (SSRF). Hostnames are resolved and every address is checked, because a
  * public name can point at a private address.
  *
- * fetch resolves the name again when it connects: the default fetch checks that resolution too
- * (pinned-agent.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
+ * The HTTP client resolves the name again when it connects: the providers' connection pool checks
+ * that resolution too (pinned-agent.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
  * are never followed. SMTP opens its pooled connections through the same checked resolution
  * (smtp-socket.ts).
  */

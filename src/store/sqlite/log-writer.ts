@@ -1,6 +1,6 @@
 import type { Input } from "../../core/input.js";
 import type { LogEntry, LogRecord } from "../types.js";
-import type { SqliteDatabase, SqliteStatement } from "./driver.js";
+import type { SqliteDatabase } from "./driver.js";
 import { InvalidLogEntryError } from "./errors.js";
 import { LogPositions } from "./log-positions.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
@@ -45,7 +45,6 @@ export function inputId(input: Input): string | undefined {
 export class LogWriter {
   private readonly sql: Statements<typeof STATEMENTS>;
   private readonly positions = new LogPositions();
-  private readonly entriesAt: SqliteStatement;
   /** (partition, offset, seq) of rows appended by the transaction in progress, flat. */
   private readonly staged: number[] = [];
   /** Rows before this one are deleted. */
@@ -53,7 +52,7 @@ export class LogWriter {
 
   constructor(private readonly db: SqliteDatabase) {
     this.sql = prepareSqlFile(db, "log.sql", STATEMENTS);
-    this.entriesAt = this.sql.entriesAt.raw(true);
+    this.sql.entriesAt.raw(true); // rows as arrays (EntryRow)
     this.load();
   }
 
@@ -248,7 +247,7 @@ export class LogWriter {
   }
 
   private rowsAt(seqs: readonly number[]): EntryRow[] {
-    return seqs.length === 0 ? [] : (this.entriesAt.all(JSON.stringify(seqs)) as EntryRow[]);
+    return seqs.length === 0 ? [] : (this.sql.entriesAt.all(JSON.stringify(seqs)) as EntryRow[]);
   }
 }
 

@@ -164,7 +164,8 @@ function instanceFromRow(row: InstanceRow): Instance {
     parsed.status = row.status;
     return parsed;
   }
-  const [entryId, version, enteredAt, nodeAt, step, engagement, entries] = parsed;
+  const [entryId, version, enteredAt, nodeAt, step, engagement, entries, ...optional] = parsed;
+  const [entryProperties, timerId, timerDue, converted, exitedAt, exitReason] = optional;
   const instance: Instance = {
     journeyId: row.journey_id,
     userId: row.user_id,
@@ -179,7 +180,6 @@ function instanceFromRow(row: InstanceRow): Instance {
     engagement,
     entries,
   };
-  const [, , , , , , , entryProperties, timerId, timerDue, converted, exitedAt, exitReason] = parsed;
   if (entryProperties != null) instance.entryProperties = entryProperties;
   if (timerId != null) instance.timerId = timerId;
   if (timerDue != null) instance.timerDue = timerDue;
