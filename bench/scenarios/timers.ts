@@ -29,6 +29,7 @@ export const WAIT_AT: JourneyDefinition = {
 };
 
 /** The timers table and its due-time index. */
+// The timers table (keyed by due since schema 3; `timers_due` was its index before).
 const TIMER_OBJECTS = ["timers", "timers_due"];
 
 export interface TimerSizes {
@@ -66,7 +67,7 @@ export interface ScheduleFigures {
   rssPerAddedTimer: number | null;
   /** Growth of the database file (log, event ids, profiles, instances, timers) per timer. */
   diskPerTimer: number;
-  /** The timers table and its due index alone, per timer (SQLite dbstat). */
+  /** The timers table (and its due index, before schema 3) alone, per timer (SQLite dbstat). */
   timerRowsPerTimer: number;
 }
 
@@ -157,7 +158,7 @@ export function timerTable(figures: TimerFigures): Table {
         : []),
       "RSS/timer = RSS growth since before the first wait / pending (includes filling the 64 MiB page cache and the executor's user cache);",
       "RSS/added timer = growth between two counts / timers added; disk/timer = database growth per wait (log entry, profile, instance,",
-      "timer, journal); timer rows = timers table + due index (SQLite dbstat)",
+      "timer, journal); timer rows = the timers table (SQLite dbstat)",
     ],
   };
 }

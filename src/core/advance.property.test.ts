@@ -276,6 +276,34 @@ describe("advance: properties over random journeys and streams", () => {
     );
   });
 
+  it("keeps every pending timer named by its instance, and cancels timers at the due they were set for", () => {
+    // The SQLite store finds a timer by (due, user, id): a cancellation carrying another due, or
+    // a timer no instance names, would leave a row behind.
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const setAt = new Map<string, number>();
+        play(s, (driver, effects) => {
+          for (const effect of effects) {
+            if (effect.type === "timer.set") {
+              assert.equal(setAt.get(effect.timer.id) ?? effect.timer.due, effect.timer.due);
+              setAt.set(effect.timer.id, effect.timer.due);
+            }
+            if (effect.type === "timer.cancelled" && setAt.has(effect.timerId)) {
+              assert.equal(effect.due, setAt.get(effect.timerId), `cancel of ${effect.timerId}`);
+            }
+          }
+          for (const timer of driver.timers.values()) {
+            const instance = driver.instance(timer.journeyId, timer.key);
+            assert.ok(instance, `timer ${timer.id} has no instance`);
+            assert.equal(instance.timerId, timer.id);
+            assert.equal(instance.timerDue, timer.due);
+          }
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("gives deliveries stable idempotency keys across replays, unique within a run", () => {
     fc.assert(
       fc.property(scenario, (s) => {

@@ -73,7 +73,7 @@ function onEvent(run: Run, input: EventInput): void {
 }
 
 function onTimer(run: Run, input: TimerInput): void {
-  run.timerFired(input.userId, input.timerId);
+  run.timerFired(input.userId, input.timerId, input.due);
   const instance = run.find(input.journeyId, input.key);
   if (!instance || instance.timerId !== input.timerId || instance.status === "exited") return;
   run.onOwnTimer(instance);

@@ -1,5 +1,5 @@
 import type { JsonObject } from "./model.js";
-import type { DeliveryRequest, Instance, JournalLine, Profile, Timer } from "./state.js";
+import type { DeliveryRequest, Instance, JournalLine, Millis, Profile, Timer } from "./state.js";
 
 /**
  * What `advance()` asks the runtime to do. The runtime commits all of them, with the consumed
@@ -12,7 +12,13 @@ export type Effect =
   | { type: "instance.exited"; instance: Instance; reason: string }
   | { type: "instance.converted"; instance: Instance }
   | { type: "timer.set"; timer: Timer }
-  | { type: "timer.cancelled"; timerId: string; userId: string }
+  | {
+      type: "timer.cancelled";
+      timerId: string;
+      userId: string;
+      /** When it was due: the store finds timers by due time (a timer id names one due). */
+      due: Millis;
+    }
   | { type: "delivery"; delivery: DeliveryRequest }
   | { type: "profile.updated"; profile: Profile }
   | { type: "event.emitted"; event: EmittedEvent }

@@ -288,13 +288,16 @@ export class Run {
 
   private cancelTimer(instance: Instance): void {
     if (instance.timerId !== undefined) {
-      this.emit({ type: "timer.cancelled", timerId: instance.timerId, userId: instance.userId });
+      // timerId and timerDue are set and cleared together. Were the due ever missing, the row
+      // would outlive its cancellation until it came due, and be dropped then as stale.
+      const due = instance.timerDue ?? 0;
+      this.emit({ type: "timer.cancelled", timerId: instance.timerId, userId: instance.userId, due });
     }
   }
 
   /** A timer row was consumed (fired, or found stale): the store deletes it in this commit. */
-  timerFired(userId: string, timerId: string): void {
-    this.emit({ type: "timer.cancelled", timerId, userId });
+  timerFired(userId: string, timerId: string, due: Millis): void {
+    this.emit({ type: "timer.cancelled", timerId, userId, due });
   }
 
   /** The instance's own timer fired: release a quiet-hours hold or re-evaluate time edges. */

@@ -1,6 +1,6 @@
 import type { Effect } from "../core/effect.js";
 import type { Instance, JournalLine, Profile, Timer } from "../core/state.js";
-import { emptyChanges, type NodeCounter, type ProjectChanges } from "../store/types.js";
+import { emptyChanges, type NodeCounter, type ProjectChanges, type TimerKey } from "../store/types.js";
 
 /**
  * Accumulates one project's effects over a batch, netting repeated changes to the same row
@@ -9,7 +9,8 @@ import { emptyChanges, type NodeCounter, type ProjectChanges } from "../store/ty
 export class BatchChanges {
   private readonly profiles = new Map<string, Profile>();
   private readonly instances = new Map<string, Instance>();
-  private readonly timers = new Map<string, Timer | null>();
+  /** Timers set (a Timer) or cancelled (a TimerKey), by user and id. */
+  private readonly timers = new Map<string, { set: Timer } | { cancelled: TimerKey }>();
   private readonly counters = new Map<string, NodeCounter>();
   readonly changes: ProjectChanges;
 
@@ -41,10 +42,12 @@ export class BatchChanges {
           this.count(effect.instance, "converted");
           break;
         case "timer.set":
-          this.timers.set(`${effect.timer.userId}\u001f${effect.timer.id}`, effect.timer);
+          this.timers.set(`${effect.timer.userId}\u001f${effect.timer.id}`, { set: effect.timer });
           break;
         case "timer.cancelled":
-          this.timers.set(`${effect.userId}\u001f${effect.timerId}`, null);
+          this.timers.set(`${effect.userId}\u001f${effect.timerId}`, {
+            cancelled: { userId: effect.userId, timerId: effect.timerId, due: effect.due },
+          });
           break;
         case "delivery":
           this.changes.deliveries.push(effect.delivery);
@@ -90,12 +93,9 @@ export class BatchChanges {
     const changes = this.changes;
     changes.profiles = [...this.profiles.values()];
     changes.instances = [...this.instances.values()];
-    for (const [key, timer] of this.timers) {
-      if (timer) changes.timersSet.push(timer);
-      else {
-        const split = key.indexOf("\u001f");
-        changes.timersCancelled.push({ userId: key.slice(0, split), timerId: key.slice(split + 1) });
-      }
+    for (const timer of this.timers.values()) {
+      if ("set" in timer) changes.timersSet.push(timer.set);
+      else changes.timersCancelled.push(timer.cancelled);
     }
     changes.counters = [...this.counters.values()];
     return changes;

@@ -103,13 +103,22 @@ export interface CommitBatch {
   changes: ProjectChanges[];
 }
 
+/** What names a stored timer within a project. */
+export interface TimerKey {
+  userId: string;
+  timerId: string;
+  due: Millis;
+}
+
 export interface ProjectChanges {
   project: string;
   profiles: Profile[];
   /** Instances to upsert (keyed by journey, user, key). */
   instances: Instance[];
+  /** Timers to add. A timer id names one due time: setting the same timer again changes nothing. */
   timersSet: Timer[];
-  timersCancelled: { userId: string; timerId: string }[];
+  /** Timers to remove, by user, id and the time they are due. */
+  timersCancelled: TimerKey[];
   deliveries: DeliveryRequest[];
   journal: JournalLine[];
   /** Events produced by `emit` actions: appended to the log in the same transaction. */

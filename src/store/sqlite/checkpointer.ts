@@ -56,15 +56,20 @@ function run() {
   }
   timer = setTimeout(run, again ? 0 : workerData.intervalMs);
 }
-// Counts that walk a whole index (10M pending timers: about a second) run here, off the engine's thread.
-const counts = { timers: "SELECT count(*) AS n FROM timers" };
+// Reads that walk a whole table or index (10M pending timers: about a second) run here, off the
+// engine's thread, on a committed snapshot. The parent names them and sends their SQL at start.
+const reads = new Map();
 parentPort.on("message", (message) => {
-  if (message && typeof message === "object" && message.count in counts) {
+  if (message && typeof message === "object" && typeof message.read === "string") {
     try {
-      const row = db.prepare(counts[message.count]).get();
-      parentPort.postMessage({ id: message.id, n: row.n });
+      let statement = reads.get(message.read);
+      if (!statement) {
+        statement = db.prepare(workerData.reads[message.read]);
+        reads.set(message.read, statement);
+      }
+      parentPort.postMessage({ id: message.id, rows: statement.all(...message.params) });
     } catch (error) {
-      parentPort.postMessage({ id: message.id, countError: String(error && error.message ? error.message : error) });
+      parentPort.postMessage({ id: message.id, readError: String(error && error.message ? error.message : error) });
     }
     return;
   }
@@ -90,8 +95,8 @@ interface WorkerMessage {
   error?: string;
   finish?: boolean;
   id?: number;
-  n?: number;
-  countError?: string;
+  rows?: unknown[];
+  readError?: string;
 }
 
 export interface CheckpointerOptions {
@@ -106,6 +111,8 @@ export interface CheckpointerOptions {
   restartPages?: number;
   /** Frames left to the writer's connection to copy when starting the WAL over, at most (default 64). */
   finishPages?: number;
+  /** Reads the worker may be asked to run (`read`), by name: SQL returning rows. */
+  reads?: Readonly<Record<string, string>>;
   /** Called when the worker fails or reports an error; the connection then checkpoints itself. */
   onFailure(error: Error): void;
 }
@@ -120,7 +127,7 @@ export class BackgroundCheckpointer {
   private nextId = 0;
   /** Set to 1 by the worker once its connection is closed. */
   private readonly closed = new Int32Array(new SharedArrayBuffer(4));
-  private readonly asked = new Map<number, { resolve(n: number): void; reject(error: Error): void }>();
+  private readonly asked = new Map<number, { resolve(rows: unknown[]): void; reject(error: Error): void }>();
   /**
    * WAL restarts so far, and the time the writer's connection spent copying the last frames
    * before them (that is the writer's whole cost: it never waits on the worker).
@@ -140,6 +147,7 @@ export class BackgroundCheckpointer {
         finishPages: options.finishPages ?? 64,
         maxPasses: 4,
         closed: this.closed.buffer,
+        reads: options.reads ?? {},
       },
       // The worker needs no TypeScript loader and no inspector flags of the parent.
       execArgv: [],
@@ -150,8 +158,8 @@ export class BackgroundCheckpointer {
       if (message.id !== undefined) {
         const asked = this.asked.get(message.id);
         this.asked.delete(message.id);
-        if (message.countError !== undefined) asked?.reject(new Error(message.countError));
-        else asked?.resolve(message.n ?? 0);
+        if (message.readError !== undefined) asked?.reject(new Error(message.readError));
+        else asked?.resolve(message.rows ?? []);
       } else if (message.error !== undefined) this.fail(new Error(`background checkpoint: ${message.error}`));
       else if (message.finish) this.finish();
     });
@@ -161,7 +169,7 @@ export class BackgroundCheckpointer {
     });
   }
 
-  /** Whether counts can be asked of the worker (it has not failed or closed). */
+  /** Whether reads can be asked of the worker (it has not failed or closed). */
   get available(): boolean {
     return !this.failed && !this.closing;
   }
@@ -194,12 +202,15 @@ export class BackgroundCheckpointer {
     this.worker.postMessage("finished");
   }
 
-  /** Counts rows on the worker's connection (a committed snapshot), off the caller's thread. */
-  count(table: "timers"): Promise<number> {
+  /**
+   * Runs one of `options.reads` on the worker's connection (a committed snapshot), off the
+   * caller's thread.
+   */
+  read<Row>(name: string, params: readonly (string | number)[] = []): Promise<Row[]> {
     const id = this.nextId++;
-    return new Promise<number>((resolve, reject) => {
-      this.asked.set(id, { resolve, reject });
-      this.worker.postMessage({ id, count: table });
+    return new Promise<Row[]>((resolve, reject) => {
+      this.asked.set(id, { resolve: resolve as (rows: unknown[]) => void, reject });
+      this.worker.postMessage({ id, read: name, params });
     });
   }
 

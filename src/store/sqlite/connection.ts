@@ -2,6 +2,18 @@ import { BackgroundCheckpointer, DEFAULT_RESTART_PAGES } from "./checkpointer.js
 import { openDriver, type SqliteDatabase } from "./driver.js";
 import { LogWriter } from "./log-writer.js";
 import { migrate } from "./migrations.js";
+import { parseSqlSections, readSqlFile } from "./sql-files.js";
+
+/** Statements of timers.sql that walk a whole table: the checkpoint worker runs them when it can. */
+export const OFF_THREAD_READS = ["countTimers", "timersOfUser"] as const;
+export type OffThreadRead = (typeof OFF_THREAD_READS)[number];
+
+function offThreadReads(): Record<OffThreadRead, string> {
+  const sections = parseSqlSections("timers.sql", readSqlFile("timers.sql"));
+  const reads = {} as Record<OffThreadRead, string>;
+  for (const name of OFF_THREAD_READS) reads[name] = sections.get(name) as string;
+  return reads;
+}
 
 /**
  * How much a commit promises (docs/storage.md). With WAL, "normal" writes each commit to the WAL
@@ -79,6 +91,7 @@ export class SqliteConnection {
           path: options.path,
           writer: this.db,
           restartPages,
+          reads: offThreadReads(),
           onFailure: (error) => {
             if (this.closed) return;
             this.db.pragma("wal_autocheckpoint = 1000");
@@ -107,15 +120,19 @@ export class SqliteConnection {
   }
 
   /**
-   * Counts a table's rows on the background worker's connection when there is one (a whole-index
-   * walk must not block the engine's thread), else on this connection.
+   * Runs a read that walks a whole table on the background worker's connection when there is one
+   * (it must not block the engine's thread), else `direct()` on this connection.
    */
-  async countRows(table: "timers", direct: () => number): Promise<number> {
+  async readOffThread<Row>(
+    name: OffThreadRead,
+    params: readonly (string | number)[],
+    direct: () => Row[],
+  ): Promise<Row[]> {
     if (this.checkpointer?.available) {
       try {
-        return await this.checkpointer.count(table);
+        return await this.checkpointer.read<Row>(name, params);
       } catch {
-        // The worker failed or closed meanwhile: count here.
+        // The worker failed or closed meanwhile: read here.
       }
     }
     return direct();

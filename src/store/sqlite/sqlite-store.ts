@@ -11,6 +11,7 @@ import type {
   StoredDelivery,
   StoredTimer,
   TimerCursor,
+  TimerKey,
   UserState,
 } from "../types.js";
 import type { SqliteConnection } from "./connection.js";
@@ -20,7 +21,7 @@ import { StoreClosedError } from "./errors.js";
 import { JournalTable } from "./journal-table.js";
 import { NodeStatsTable } from "./node-stats-table.js";
 import { PartitionTable } from "./partition-table.js";
-import { TimerTable } from "./timer-table.js";
+import { TimerTable, type UserTimerRow } from "./timer-table.js";
 import { UserTable } from "./user-table.js";
 
 /** How long a claimed delivery stays `sending` before another claim may take it over. */
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
   private readonly update: (updates: readonly DeliveryUpdate[]) => void;
   private readonly erase: (project: string, userId: string) => void;
   private readonly removeTimers: (timers: readonly StoredTimer[]) => void;
+  private readonly removeStrays: (project: string, userId: string, found: readonly UserTimerRow[]) => void;
 
   constructor(private readonly connection: SqliteConnection) {
     const db = connection.db;
@@ -67,9 +69,20 @@ export class SqliteStore implements Store {
     );
     this.update = db.transaction((updates: readonly DeliveryUpdate[]) => this.deliveries.update(updates));
     this.removeTimers = db.transaction((timers: readonly StoredTimer[]) => this.timers.deleteStored(timers));
+    this.removeStrays = db.transaction((project: string, userId: string, found: readonly UserTimerRow[]) => {
+      // Timers the user's instances name now were set after the erasure, by new inputs: kept.
+      const instances = this.users.load(project, [userId]).get(userId)?.instances ?? [];
+      const named = new Set(instances.map((instance) => instance.timerId));
+      const strays = found.filter((row) => !named.has(row.id));
+      this.timers.delete(
+        project,
+        strays.map((row) => ({ userId, timerId: row.id, due: row.due })),
+      );
+    });
     this.erase = db.transaction((project: string, userId: string) => {
+      const instances = this.users.load(project, [userId]).get(userId)?.instances ?? [];
+      this.timers.delete(project, namedTimers(userId, instances));
       this.users.erase(project, userId);
-      this.timers.erase(project, userId);
       this.deliveries.erase(project, userId);
       this.journalLines.erase(project, userId);
     });
@@ -117,10 +130,11 @@ export class SqliteStore implements Store {
 
   async countTimers(): Promise<number> {
     const connection = this.open();
-    return connection.countRows("timers", () => {
+    const [row] = await connection.readOffThread<{ n: number }>("countTimers", [], () => {
       this.open();
-      return this.timers.count();
+      return [{ n: this.timers.count() }];
     });
+    return row?.n ?? 0;
   }
 
   /** Removes fired timers. */
@@ -189,8 +203,19 @@ export class SqliteStore implements Store {
    * log is trimmed; the user's event ids stay (they only deduplicate) until pruned.
    */
   async eraseUser(project: string, userId: string): Promise<void> {
-    this.open();
+    const connection = this.open();
     this.erase(project, userId);
+    // The erasure deleted the timers the user's instances named: every pending timer the engine
+    // sets is one (a property test of advance() holds it to that). Should any other exist, only a
+    // walk of the whole table finds it, as no index leads with the user: it runs on the
+    // checkpoint worker's snapshot when there is one, off the engine's thread.
+    const found = await connection.readOffThread<UserTimerRow>("timersOfUser", [project, userId], () =>
+      this.timers.ofUser(project, userId),
+    );
+    if (found.length > 0) {
+      this.open();
+      this.removeStrays(project, userId, found);
+    }
   }
 
   async putDocument(project: string, kind: string, id: string, body: JsonObject): Promise<void> {
@@ -272,4 +297,15 @@ function emittedEntry(project: string, partition: number, event: EmittedEvent, n
     appendedAt: now,
     input: { kind: "event", id, userId, name, properties, timestamp },
   };
+}
+
+/** The timers a user's instances name: the user's pending timers. */
+function namedTimers(userId: string, instances: readonly Instance[]): TimerKey[] {
+  const keys: TimerKey[] = [];
+  for (const instance of instances) {
+    if (instance.timerId !== undefined && instance.timerDue !== undefined) {
+      keys.push({ userId, timerId: instance.timerId, due: instance.timerDue });
+    }
+  }
+  return keys;
 }

@@ -203,6 +203,74 @@ describe("sqlite instances", () => {
   });
 });
 
+describe("sqlite timers", () => {
+  const timer = (id: string, due: number, userId = "u1") => ({ id, due, userId, journeyId: "j1", key: "" });
+
+  it("a file from schema version 2 keeps its timers, read in due order and cancelled by due", async () => {
+    const path = nextPath();
+    const db = openDriver(path);
+    db.exec(readSqlFile("001-initial.sql"));
+    db.exec(readSqlFile("002-log-sequence.sql"));
+    db.pragma("user_version = 2");
+    const insert = db.prepare(
+      `INSERT INTO timers (project, user_id, id, due, "partition", journey_id, key) VALUES (?, ?, ?, ?, ?, 'j1', '')`,
+    );
+    insert.run(A, "u2", "t-late", 300, 5);
+    insert.run(A, "u1", "t-early", 100, 3);
+    insert.run("other", "u1", "t-early", 100, 3);
+    db.close();
+    const storage = openSqlite({ path });
+    try {
+      assert.equal(storage.connection.db.pragma("user_version", { simple: true }), readMigrations().length);
+      const due = await storage.store.dueTimers(1_000, 10);
+      assert.deepEqual(
+        due.map((t) => [t.project, t.userId, t.id, t.due, t.partition]),
+        [
+          [A, "u1", "t-early", 100, 3],
+          ["other", "u1", "t-early", 100, 3],
+          [A, "u2", "t-late", 300, 5],
+        ],
+      );
+      await storage.store.commit(
+        batch(0, [changes(A, { timersCancelled: [{ userId: "u2", timerId: "t-late", due: 300 }] })]),
+      );
+      assert.equal(await storage.store.countTimers(), 2);
+      const indices = storage.connection.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'timers'")
+        .all();
+      assert.deepEqual(indices, [], "the due order is the table's own: no second b-tree to write");
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("waits of one length fill the table's end: a commit of 200 new timers writes a few pages", async () => {
+    await withStorage({}, async ({ store, connection }) => {
+      const db = connection.db;
+      // 20,000 pending timers over as many users, due over the next hour.
+      for (let round = 0; round < 20; round++) {
+        const timersSet = Array.from({ length: 1_000 }, (_, i) =>
+          timer(
+            `t${round}-${i}`,
+            10_000 + ((i * 7919 + round) % 3_600_000),
+            `user-${(i * 104_729) % 20_000}`,
+          ),
+        );
+        await store.commit(batch(0, [changes(A, { timersSet })]));
+      }
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      // 200 waits of the same length entered now, by users spread over the key space.
+      const timersSet = Array.from({ length: 200 }, (_, i) =>
+        timer(`new-${i}`, 4_000_000 + i, `user-${i * 97}`),
+      );
+      await store.commit(batch(0, [changes(A, { timersSet })]));
+      const [wal] = db.pragma("wal_checkpoint(PASSIVE)") as { log: number }[];
+      // Keyed by user, each timer would land on its own leaf (~100 pages).
+      assert.ok((wal?.log ?? 999) <= 12, `a commit of 200 timers wrote ${wal?.log} pages`);
+    });
+  });
+});
+
 describe("sqlite journal", () => {
   // Every field of a line, so one the table dropped would show.
   const line = (at: number, reason: string): JournalLine => ({
@@ -489,7 +557,7 @@ describe("sqlite background checkpoint", () => {
     reopened.close();
   });
 
-  it("counting pending timers walks the index on the worker's connection, not the engine's", async () => {
+  it("counting pending timers and finding a user's walk the table on the worker's connection, not the engine's", async () => {
     const storage = openSqlite({ path: nextPath(), backgroundCheckpoint: true });
     try {
       const set = changes(A, {
@@ -502,15 +570,23 @@ describe("sqlite background checkpoint", () => {
         })),
       });
       await storage.store.commit(batch(0, [set]));
-      const direct = (): number => assert.fail("counted on the engine's connection");
-      assert.equal(await storage.connection.countRows("timers", direct), 25);
+      const direct = (): never[] => assert.fail("read on the engine's connection");
+      assert.deepEqual(await storage.connection.readOffThread("countTimers", [], direct), [{ n: 25 }]);
+      assert.deepEqual(await storage.connection.readOffThread("timersOfUser", [A, "u3"], direct), [
+        { due: 1_003, id: "t3" },
+      ]);
       assert.equal(await storage.store.countTimers(), 25);
     } finally {
       await storage.close();
     }
     const plain = openSqlite({ path: nextPath() });
     try {
-      assert.equal(await plain.connection.countRows("timers", () => 7), 7, "without a worker: counted here");
+      const here = [{ n: 7 }];
+      assert.equal(
+        await plain.connection.readOffThread("countTimers", [], () => here),
+        here,
+        "without a worker: read here",
+      );
     } finally {
       await plain.close();
     }

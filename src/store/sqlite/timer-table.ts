@@ -1,17 +1,23 @@
 import type { Timer } from "../../core/state.js";
-import type { StoredTimer, TimerCursor } from "../types.js";
+import type { StoredTimer, TimerCursor, TimerKey } from "../types.js";
 import type { SqliteDatabase } from "./driver.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
 
 const STATEMENTS = [
-  "upsertTimer",
+  "insertTimer",
   "deleteTimer",
   "dueTimers",
   "timersBetween",
   "timersTiedAfter",
   "countTimers",
-  "eraseTimers",
+  "timersOfUser",
 ] as const;
+
+/** A row of `timersOfUser`. */
+export interface UserTimerRow {
+  due: number;
+  id: string;
+}
 
 interface TimerRow {
   project: string;
@@ -23,7 +29,10 @@ interface TimerRow {
   key: string;
 }
 
-/** Durable timers, keyed by (project, user, timer id) and read in due order. */
+/**
+ * Durable timers, keyed by (due, user, timer id, project): the order they are read in, and where
+ * a cancellation finds its row (a timer id names one due time). No index leads with the user.
+ */
 export class TimerTable {
   private readonly sql: Statements<typeof STATEMENTS>;
 
@@ -31,14 +40,14 @@ export class TimerTable {
     this.sql = prepareSqlFile(db, "timers.sql", STATEMENTS);
   }
 
-  /** Sets timers (a timer set again with the same id moves). */
+  /** Adds timers; one already stored is left as it is. */
   put(project: string, partition: number, timers: readonly Timer[]): void {
     for (const timer of timers) {
-      this.sql.upsertTimer.run(
-        project,
+      this.sql.insertTimer.run(
+        timer.due,
         timer.userId,
         timer.id,
-        timer.due,
+        project,
         partition,
         timer.journeyId,
         timer.key,
@@ -46,12 +55,12 @@ export class TimerTable {
     }
   }
 
-  delete(project: string, timers: readonly { userId: string; timerId: string }[]): void {
-    for (const timer of timers) this.sql.deleteTimer.run(project, timer.userId, timer.timerId);
+  delete(project: string, timers: readonly TimerKey[]): void {
+    for (const timer of timers) this.sql.deleteTimer.run(timer.due, timer.userId, timer.timerId, project);
   }
 
   deleteStored(timers: readonly StoredTimer[]): void {
-    for (const timer of timers) this.sql.deleteTimer.run(timer.project, timer.userId, timer.id);
+    for (const timer of timers) this.sql.deleteTimer.run(timer.due, timer.userId, timer.id, timer.project);
   }
 
   due(until: number, limit: number): StoredTimer[] {
@@ -73,8 +82,9 @@ export class TimerTable {
     return (this.sql.countTimers.get() as { n: number }).n;
   }
 
-  erase(project: string, userId: string): void {
-    this.sql.eraseTimers.run(project, userId);
+  /** The user's timers, by walking the whole table (see SqliteStore.eraseUser). */
+  ofUser(project: string, userId: string): UserTimerRow[] {
+    return this.sql.timersOfUser.all(project, userId) as UserTimerRow[];
   }
 }
 

@@ -1,15 +1,14 @@
--- Durable timers, one row per (project, user, timer id), read in (due, user, id) order.
+-- Durable timers, one row per (due, user, timer id, project): the key is the order they are read in.
 
--- name: upsertTimer
--- params: project, userId, id, due, partition, journeyId, key
-INSERT INTO timers (project, user_id, id, due, "partition", journey_id, key) VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (project, user_id, id)
-DO UPDATE SET due = excluded.due, "partition" = excluded."partition", journey_id = excluded.journey_id,
-  key = excluded.key;
+-- name: insertTimer
+-- params: due, userId, id, project, partition, journeyId, key
+-- A timer id names one due time, so a timer set again is the row already there.
+INSERT INTO timers (due, user_id, id, project, "partition", journey_id, key) VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING;
 
 -- name: deleteTimer
--- params: project, userId, id
-DELETE FROM timers WHERE project = ? AND user_id = ? AND id = ?;
+-- params: due, userId, id, project
+DELETE FROM timers WHERE due = ? AND user_id = ? AND id = ? AND project = ?;
 
 -- name: dueTimers
 -- params: until, limit
@@ -36,6 +35,8 @@ ORDER BY project;
 -- params: none
 SELECT count(*) AS n FROM timers;
 
--- name: eraseTimers
+-- name: timersOfUser
 -- params: project, userId
-DELETE FROM timers WHERE project = ? AND user_id = ?;
+-- No index leads with the user: this walks the whole table (erasure runs it off the engine's
+-- thread when it can, see TimerTable.erase).
+SELECT due, id FROM timers WHERE project = ? AND user_id = ?;
