@@ -28,8 +28,7 @@ export const WAIT_AT: JourneyDefinition = {
   nodes: { wait: { edges: [{ to: "done", when: { at: { attribute: "fireAt" } } }] }, done: {} },
 };
 
-/** The timers table and its due-time index. */
-// The timers table (keyed by due since schema 3; `timers_due` was its index before).
+/** The timers table (keyed by due since schema 3; `timers_due` was its due index before). */
 const TIMER_OBJECTS = ["timers", "timers_due"];
 
 export interface TimerSizes {
