@@ -300,10 +300,11 @@ describe("sqlite journal", () => {
         body: string;
       }[];
       assert.equal(rows.length, 3);
-      assert.deepEqual(
-        JSON.parse((rows[1] as { body: string }).body).map((l: JournalLine) => l.reason),
-        ["entered", "waiting"],
-      );
+      // Lines by position: journey, version, entry, node, kind, reason, cause, data.
+      assert.deepEqual(JSON.parse((rows[1] as { body: string }).body), [
+        ["j1", 2, "e1", "wait", "moved", "entered", "timer t1", { until: 3, nested: { list: [1, "two"] } }],
+        ["j1", 2, "e1", "wait", "moved", "waiting", "timer t1", { until: 3, nested: { list: [1, "two"] } }],
+      ]);
       assert.equal(
         (rows[1] as { body: string }).body.includes('"userId"'),
         false,
@@ -320,6 +321,60 @@ describe("sqlite journal", () => {
       // Pruning counts lines, not rows.
       assert.equal(await store.pruneJournal(3), 3);
       assert.deepEqual(await store.journal(A, "u1", 10), json([line(3, "fired")]));
+    });
+  });
+
+  it("reads rows whose lines name their fields, as releases before positional lines wrote them", async () => {
+    await withStorage({}, async ({ connection, store }) => {
+      const { at: _at, userId: _user, ...named } = line(4, "named");
+      const {
+        at: _at2,
+        userId: _user2,
+        journeyId: _j,
+        version: _v,
+        cause: _c,
+        data: _d,
+        ...bare
+      } = line(4, "bare");
+      connection.db
+        .prepare("INSERT INTO journal (project, user_id, at, body) VALUES (?, ?, ?, ?)")
+        .run(A, "u1", 4, JSON.stringify([named, bare]));
+      assert.deepEqual(await store.journal(A, "u1", 10), [
+        line(4, "named"),
+        { at: 4, userId: "u1", entryId: "e1", node: "wait", kind: "moved", reason: "bare" },
+      ]);
+    });
+  });
+
+  it("reads back every field of the lines it wrote, absent ones absent", async () => {
+    const optional = <T>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined });
+    const arbitraryLine = fc.record({
+      journeyId: optional(fc.string()),
+      version: optional(fc.integer({ min: 1, max: 1_000 })),
+      entryId: optional(fc.string()),
+      node: optional(fc.string()),
+      kind: fc.constantFrom<JournalLine["kind"]>("entered", "moved", "waiting", "exited", "sent"),
+      reason: fc.string(),
+      cause: optional(fc.string()),
+      data: optional(fc.dictionary(fc.string(), fc.jsonValue()) as fc.Arbitrary<JournalLine["data"]>),
+    });
+    await withStorage({}, async ({ store }) => {
+      let user = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(arbitraryLine, { minLength: 1, maxLength: 4 }), async (parts) => {
+          const userId = `p${user++}`;
+          const lines = parts.map((part) => {
+            const written: JournalLine = { at: 10, userId, kind: part.kind, reason: part.reason };
+            for (const key of ["journeyId", "version", "entryId", "node", "cause", "data"] as const) {
+              if (part[key] !== undefined) (written as unknown as Record<string, unknown>)[key] = part[key];
+            }
+            return written;
+          });
+          await store.commit(batch(0, [changes(A, { journal: lines })]));
+          assert.deepEqual(await store.journal(A, userId, 10), json(lines));
+        }),
+        { numRuns: 100 },
+      );
     });
   });
 });
