@@ -27,8 +27,15 @@ export class TimerService {
   private readonly horizonMs: number;
   private readonly pageSize: number;
   private loadedUntil = Number.NEGATIVE_INFINITY;
-  /** While a load is in flight, timers committed up to here are held too (a duplicate is harmless). */
+  /** While a load is in flight, timers committed up to here are held too. */
   private loadingUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * Timers committed while a load is in flight, inside the range it reads: a page read after their
+   * commit holds them too, and must not hand them over a second time (a duplicate costs the
+   * executor a whole input: the user read, advance() and a commit).
+   */
+  private heldWhileLoading: Set<string> | undefined;
+  private loadsInFlight = 0;
   private armed: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private loader: NodeJS.Timeout | undefined;
@@ -72,6 +79,7 @@ export class TimerService {
   scheduled(timer: StoredTimer): void {
     // A timer fired twice is harmless (the second finds it stale); a timer never fired is not.
     if (timer.due > Math.max(this.loadedUntil, this.loadingUntil)) return;
+    if (this.heldWhileLoading && timer.due > this.loadedUntil) this.heldWhileLoading.add(timerKey(timer));
     this.heap.push(timer);
     if (timer.due < this.armedFor) this.arm();
   }
@@ -146,18 +154,35 @@ export class TimerService {
     if (until <= this.loadedUntil) return;
     const from = this.loadedUntil;
     this.loadingUntil = until;
+    const held = (this.heldWhileLoading ??= new Set());
+    this.loadsInFlight++;
+    try {
+      await this.loadPages(from, until, held);
+    } finally {
+      if (--this.loadsInFlight === 0) this.heldWhileLoading = undefined;
+    }
+    this.loadedUntil = until;
+    this.fire();
+  }
+
+  /** Pushes the stored timers due in (from, until], but those already held. */
+  private async loadPages(from: number, until: number, held: ReadonlySet<string>): Promise<void> {
     let cursor: TimerCursor = { due: Number.isFinite(from) ? from : -1, userId: "\uffff", id: "\uffff" };
     if (!Number.isFinite(from)) cursor = { due: -1, userId: "", id: "" };
     for (;;) {
       const page = await this.options.store.timersBetween(cursor, until, this.pageSize);
-      for (const timer of page) this.heap.push(timer);
+      for (const timer of page) {
+        if (held.size === 0 || !held.has(timerKey(timer))) this.heap.push(timer);
+      }
       if (page.length < this.pageSize) break;
       const last = page[page.length - 1] as StoredTimer;
       cursor = { due: last.due, userId: last.userId, id: last.id };
       // The store answers synchronously: let due timers fire and requests run between pages.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    this.loadedUntil = until;
-    this.fire();
   }
+}
+
+function timerKey(timer: StoredTimer): string {
+  return `${timer.project}\u001f${timer.userId}\u001f${timer.id}`;
 }
