@@ -154,7 +154,8 @@ export class TimerService {
     if (until <= this.loadedUntil) return;
     const from = this.loadedUntil;
     this.loadingUntil = until;
-    const held = (this.heldWhileLoading ??= new Set());
+    this.heldWhileLoading ??= new Set();
+    const held = this.heldWhileLoading;
     this.loadsInFlight++;
     try {
       await this.loadPages(from, until, held);
