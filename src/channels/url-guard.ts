@@ -9,9 +9,9 @@ import { UrlRefusedError } from "./errors.js";
  * public name can point at a private address.
  *
  * The HTTP client resolves the name again when it connects: the providers' connection pool checks
- * that resolution too (pinned-agent.ts), so a DNS answer that changes in between (rebinding) is refused; redirects
- * are never followed. SMTP opens its pooled connections through the same checked resolution
- * (smtp-socket.ts).
+ * that resolution too (pinned-agent.ts), so a DNS answer that changes in between (rebinding) is
+ * refused; redirects are never followed. SMTP opens its pooled connections through the same
+ * checked resolution (smtp-socket.ts).
  */
 
 /** Resolves a hostname to all its addresses (dns.lookup with `all: true` by default). */

@@ -72,7 +72,7 @@ export class SqliteStore implements Store {
     this.removeStrays = db.transaction((project: string, userId: string, found: readonly UserTimerRow[]) => {
       // Timers the user's instances name now were set after the erasure, by new inputs: kept.
       const instances = this.users.load(project, [userId]).get(userId)?.instances ?? [];
-      const named = new Set(instances.map((instance) => instance.timerId));
+      const named = new Set(namedTimers(userId, instances).map((key) => key.timerId));
       const strays = found.filter((row) => !named.has(row.id));
       this.timers.delete(
         project,
