@@ -2,9 +2,12 @@ import type { NodeCounter, NodeStats } from "../types.js";
 import type { SqliteDatabase } from "./driver.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
 
-const STATEMENTS = ["addCounters", "counters", "waiting", "deliveryOutcomes"] as const;
+const STATEMENTS = ["addCounters", "counters", "deliveryOutcomes"] as const;
 
-/** Per node journey statistics: counters kept by commits, waiting users and send outcomes counted live. */
+/**
+ * Per node journey statistics: counters kept by commits, the waiting count kept by the instances'
+ * triggers, and send outcomes counted live.
+ */
 export class NodeStatsTable {
   private readonly sql: Statements<typeof STATEMENTS>;
 
@@ -29,15 +32,13 @@ export class NodeStatsTable {
       }
       return stats;
     };
-    type Counters = { node: string; entered: number; exited: number; converted: number };
+    type Counters = { node: string; entered: number; exited: number; converted: number; waiting: number };
     for (const row of this.sql.counters.all(project, journeyId) as Counters[]) {
       const stats = of(row.node);
       stats.entered = row.entered;
       stats.exited = row.exited;
       stats.converted = row.converted;
-    }
-    for (const row of this.sql.waiting.all(project, journeyId) as { node: string; waiting: number }[]) {
-      of(row.node).waiting = row.waiting;
+      stats.waiting = row.waiting;
     }
     type Outcomes = { node: string; sent: number; failed: number };
     for (const row of this.sql.deliveryOutcomes.all(project, journeyId) as Outcomes[]) {

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import type { EventInput, Input } from "../../core/input.js";
 import type { JsonObject } from "../../core/model.js";
 import type { Instance, InstanceStatus, JournalLine } from "../../core/state.js";
-import { A, batch, changes, json } from "../conformance/fixtures.js";
+import { A, batch, changes, instance, json } from "../conformance/fixtures.js";
 import { storeConformance } from "../conformance.js";
 import type { LogEntry } from "../types.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
@@ -101,7 +101,7 @@ describe("sqlite schema", () => {
         ["deliveries.sql", ["claimQueued", "listByUser", "listByJourney", "listByStatus", "findByKey"]],
         ["log.sql", ["entriesAt", "positionsAfter", "deleteBefore", "setStart"]],
         ["journal.sql", ["newestLines"]],
-        ["stats.sql", ["waiting", "deliveryOutcomes"]],
+        ["stats.sql", ["counters", "deliveryOutcomes"]],
       ];
       for (const [file, names] of hot) {
         const sections = parseSqlSections(file, readSqlFile(file));
@@ -268,6 +268,120 @@ describe("sqlite timers", () => {
       // Keyed by user, each timer would land on its own leaf (~100 pages).
       assert.ok((wal?.log ?? 999) <= 12, `a commit of 200 timers wrote ${wal?.log} pages`);
     });
+  });
+});
+
+describe("sqlite waiting counts", () => {
+  const STATUSES: InstanceStatus[] = ["active", "held", "exited"];
+  const waits = (status: InstanceStatus): boolean => status === "active" || status === "held";
+
+  /** Waiting instances per (journey, node), counted from what was last written per instance. */
+  function expected(rows: Map<string, Instance>, journeyId: string): { [node: string]: number } {
+    const counts: { [node: string]: number } = {};
+    for (const row of rows.values()) {
+      if (row.journeyId === journeyId && waits(row.status)) counts[row.node] = (counts[row.node] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  async function waiting(store: ReturnType<typeof openSqlite>["store"], journeyId: string) {
+    const counts: { [node: string]: number } = {};
+    for (const stats of await store.nodeStats(A, journeyId))
+      if (stats.waiting !== 0) counts[stats.node] = stats.waiting;
+    return counts;
+  }
+
+  it("the counts the triggers keep equal a count of the instances, through commits and erasures", async () => {
+    const put = fc.record({
+      type: fc.constant("put" as const),
+      userId: fc.constantFrom("u1", "u2", "u3", "u4"),
+      journeyId: fc.constantFrom("j1", "j2"),
+      key: fc.constantFrom("", "k"),
+      node: fc.constantFrom("wait", "push", "done"),
+      status: fc.constantFrom(...STATUSES),
+    });
+    const erase = fc.record({
+      type: fc.constant("erase" as const),
+      userId: fc.constantFrom("u1", "u2", "u3", "u4"),
+    });
+    // Each commit holds a few changes, so one row may change twice in a transaction.
+    const commits = fc.array(fc.array(fc.oneof(put, put, put, erase), { minLength: 1, maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 12,
+    });
+    await fc.assert(
+      fc.asyncProperty(commits, async (steps) => {
+        await withStorage({}, async ({ store }) => {
+          const rows = new Map<string, Instance>();
+          let offset = 0;
+          for (const step of steps) {
+            // A commit's instances are netted per row before they reach the store (BatchChanges).
+            const netted = new Map<string, Instance>();
+            for (const op of step) {
+              if (op.type === "erase") {
+                if (netted.size > 0)
+                  await store.commit(batch(++offset, [changes(A, { instances: [...netted.values()] })]));
+                netted.clear();
+                await store.eraseUser(A, op.userId);
+                for (const [id, row] of rows) if (row.userId === op.userId) rows.delete(id);
+                continue;
+              }
+              const row = instance(op.userId, op.journeyId, op.key, { node: op.node, status: op.status });
+              const id = `${op.userId}/${op.journeyId}/${op.key}`;
+              netted.set(id, row);
+              rows.set(id, row);
+            }
+            if (netted.size > 0)
+              await store.commit(batch(++offset, [changes(A, { instances: [...netted.values()] })]));
+            for (const journeyId of ["j1", "j2"]) {
+              assert.deepEqual(await waiting(store, journeyId), expected(rows, journeyId));
+            }
+          }
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a file from schema version 3 gets the counts of its instances, and no index by journey", async () => {
+    const path = nextPath();
+    const db = openDriver(path);
+    for (const file of ["001-initial.sql", "002-log-sequence.sql", "003-timers-by-due.sql"])
+      db.exec(readSqlFile(file));
+    db.pragma("user_version = 3");
+    const insert = db.prepare(
+      "INSERT INTO instances (project, user_id, journey_id, key, node, status, body) VALUES (?, ?, ?, '', ?, ?, '[]')",
+    );
+    insert.run(A, "u1", "j1", "wait", "active");
+    insert.run(A, "u2", "j1", "wait", "held");
+    insert.run(A, "u3", "j1", "wait", "exited");
+    insert.run(A, "u4", "j1", "push", "active");
+    insert.run("other", "u1", "j1", "wait", "active");
+    db.prepare(
+      "INSERT INTO node_counters (project, journey_id, node, entered, exited, converted) VALUES (?, 'j1', 'wait', 7, 1, 0)",
+    ).run(A);
+    db.close();
+    const storage = openSqlite({ path });
+    try {
+      const stats = await storage.store.nodeStats(A, "j1");
+      assert.deepEqual(
+        stats.map((s) => [s.node, s.entered, s.waiting, s.exited]),
+        [
+          ["push", 0, 1, 0],
+          ["wait", 7, 2, 1],
+        ],
+      );
+      assert.deepEqual(
+        (await storage.store.nodeStats("other", "j1")).map((s) => [s.node, s.waiting]),
+        [["wait", 1]],
+      );
+      const indices = storage.connection.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'instances'")
+        .all();
+      assert.deepEqual(indices, [], "instances are one b-tree: a new instance writes one leaf");
+    } finally {
+      await storage.close();
+    }
   });
 });
 

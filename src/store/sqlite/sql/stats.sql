@@ -1,4 +1,5 @@
--- Per node journey statistics: counters written by commits, plus live counts.
+-- Per node journey statistics: counters written by commits (entered, exited, converted), the
+-- waiting count kept by the instances' triggers (004-waiting-counts.sql), and send outcomes.
 
 -- name: addCounters
 -- params: project, journeyId, node, entered, exited, converted
@@ -10,14 +11,10 @@ ON CONFLICT (project, journey_id, node) DO UPDATE SET
 
 -- name: counters
 -- params: project, journeyId
-SELECT node, entered, exited, converted FROM node_counters WHERE project = ? AND journey_id = ?;
-
--- name: waiting
--- params: project, journeyId
--- Without the hint the planner may walk every instance of the project.
-SELECT node, count(*) AS waiting FROM instances INDEXED BY instances_journey
-WHERE project = ? AND journey_id = ? AND status IN ('active', 'held')
-GROUP BY node;
+-- A row the triggers created for a node nobody waits at any more, with no counts, is no stat.
+SELECT node, entered, exited, converted, waiting FROM node_counters
+WHERE project = ? AND journey_id = ?
+  AND (entered != 0 OR exited != 0 OR converted != 0 OR waiting != 0);
 
 -- name: deliveryOutcomes
 -- params: project, journeyId

@@ -28,7 +28,10 @@ SELECT user_id FROM profiles WHERE project = ? AND user_id > ? ORDER BY user_id 
 
 -- name: instancesOfJourney
 -- params: project, journeyId, project, journeyId, afterUser, limit
--- The limit counts users, so a user's instances are never split across two pages.
+-- The limit counts users, so a user's instances are never split across two pages. There is no
+-- index by journey (004-waiting-counts.sql): the inner query walks the instances' key from
+-- afterUser on and skips other journeys' rows, so walking a whole journey reads every instance
+-- of the project once.
 SELECT user_id, journey_id, key, node, status, body FROM instances
 WHERE project = ? AND journey_id = ? AND user_id IN (
   SELECT DISTINCT user_id FROM instances
