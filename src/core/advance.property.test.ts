@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { BatchChanges } from "../runtime/batch-changes.js";
 import type { Catalog } from "./catalog.js";
 import type { Effect } from "./effect.js";
 import type { Condition, JourneyDefinition, JourneyNode } from "./model.js";
+import { type Instance, isWaiting } from "./state.js";
 import { catalogOf, HOUR, UserDriver } from "./testing/harness.js";
 
 /**
@@ -298,6 +300,35 @@ describe("advance: properties over random journeys and streams", () => {
             assert.equal(instance.timerId, timer.id);
             assert.equal(instance.timerDue, timer.due);
           }
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("moves the waiting counts by exactly the instances that arrive at and leave each node", () => {
+    // The store keeps a node's waiting count as the sum of the changes each commit carries, which
+    // the executor derives from advance()'s effects and the instances it started from: any drift
+    // would show in journey stats and the waiting gauge forever.
+    fc.assert(
+      fc.property(scenario, (s) => {
+        const counts = new Map<string, number>();
+        let before: Instance[] = [];
+        play(s, (driver, effects) => {
+          const batch = new BatchChanges("p");
+          batch.absorb(effects, before);
+          for (const c of batch.finish().counters) {
+            const key = `${c.journeyId}/${c.node}`;
+            const count = (counts.get(key) ?? 0) + (c.waiting ?? 0);
+            if (count === 0) counts.delete(key);
+            else counts.set(key, count);
+          }
+          const actual = new Map<string, number>();
+          for (const i of driver.instances.filter(isWaiting)) {
+            actual.set(`${i.journeyId}/${i.node}`, (actual.get(`${i.journeyId}/${i.node}`) ?? 0) + 1);
+          }
+          assert.deepEqual(counts, actual);
+          before = driver.instances;
         });
       }),
       { numRuns: 200 },

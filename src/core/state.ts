@@ -51,6 +51,11 @@ export interface Profile {
 
 export type InstanceStatus = "active" | "held" | "exited";
 
+/** Whether an instance counts as waiting at its node (journey stats): it has not exited. */
+export function isWaiting(instance: { status: InstanceStatus }): boolean {
+  return instance.status !== "exited";
+}
+
 /** A user's walk through one journey, for one correlation key. */
 export interface Instance {
   journeyId: string;

@@ -281,7 +281,7 @@ export class Executor {
         if (loaded.has(key)) loaded.set(key, next);
         else this.cache.set(key, next);
         touched.push(key);
-        changes.absorb(result.effects);
+        changes.absorb(result.effects, state.instances);
         for (const effect of result.effects) if (effect.type === "instance.moved") transitions++;
         if (input.kind === "event" && input.trace !== undefined) {
           traced ??= [];

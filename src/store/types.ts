@@ -148,6 +148,11 @@ export interface NodeCounter {
   entered: number;
   exited: number;
   converted: number;
+  /**
+   * Change in the instances waiting at the node (status active or held), negative when more
+   * left than arrived; the store keeps the sum as the node's live waiting count.
+   */
+  waiting?: number;
 }
 
 /** Filter for listing deliveries. */

@@ -100,13 +100,14 @@ export function tenantCases(name: string, test: StorageCase): void {
       assert.deepEqual((await store.listDocuments(A, "segment")).length, 1);
     });
 
-    test("nodeStats adds counters, counts waiting users and send outcomes per node", async ({ store }) => {
-      const counter = (node: string, entered: number, exited = 0, converted = 0) => ({
+    test("nodeStats adds counters, waiting counts and send outcomes per node", async ({ store }) => {
+      const counter = (node: string, entered: number, exited = 0, converted = 0, waiting = 0) => ({
         journeyId: "j1",
         node,
         entered,
         exited,
         converted,
+        waiting,
       });
       const instances = [
         instance("u1", "j1", "", { node: "wait" }),
@@ -116,10 +117,17 @@ export function tenantCases(name: string, test: StorageCase): void {
       ];
       const deliveries = ["k1", "k2", "k3", "k4", "k5"].map((k) => delivery(k, { nodeId: "push" }));
       await store.commit(
-        batch(1, [changes(A, { instances, deliveries, counters: [counter("wait", 3), counter("push", 2)] })]),
+        batch(1, [
+          changes(A, { instances, deliveries, counters: [counter("wait", 3, 0, 0, 3), counter("push", 2)] }),
+        ]),
       );
+      // Waiting counts are changes: one of the three left `wait` (its instance is u3's, exited).
       await store.commit(
-        batch(2, [changes(A, { counters: [counter("push", 1), counter("done", 1, 1, 1)] })]),
+        batch(2, [
+          changes(A, {
+            counters: [counter("push", 1), counter("done", 1, 1, 1), counter("wait", 0, 0, 0, -1)],
+          }),
+        ]),
       );
       const list = await store.listDeliveries({ project: A });
       const statuses = ["sent", "delivered", "failed", "dead", "sending"] as const;

@@ -5,8 +5,8 @@ import { prepareSqlFile, type Statements } from "./sql-files.js";
 const STATEMENTS = ["addCounters", "counters", "deliveryOutcomes"] as const;
 
 /**
- * Per node journey statistics: counters kept by commits, the waiting count kept by the instances'
- * triggers, and send outcomes counted live.
+ * Per node journey statistics: counters kept by commits (the waiting count among them, which
+ * erasure moves too), and send outcomes counted live.
  */
 export class NodeStatsTable {
   private readonly sql: Statements<typeof STATEMENTS>;
@@ -17,7 +17,15 @@ export class NodeStatsTable {
 
   add(project: string, counters: readonly NodeCounter[]): void {
     for (const c of counters) {
-      this.sql.addCounters.run(project, c.journeyId, c.node, c.entered, c.exited, c.converted);
+      this.sql.addCounters.run(
+        project,
+        c.journeyId,
+        c.node,
+        c.entered,
+        c.exited,
+        c.converted,
+        c.waiting ?? 0,
+      );
     }
   }
 

@@ -1,11 +1,18 @@
 import type { EmittedEvent } from "../../core/effect.js";
 import type { JsonObject } from "../../core/model.js";
-import type { DeliveryStatus, Instance, JournalLine, Millis } from "../../core/state.js";
+import {
+  type DeliveryStatus,
+  type Instance,
+  isWaiting,
+  type JournalLine,
+  type Millis,
+} from "../../core/state.js";
 import type {
   CommitBatch,
   DeliveryQuery,
   DeliveryUpdate,
   LogEntry,
+  NodeCounter,
   NodeStats,
   Store,
   StoredDelivery,
@@ -82,6 +89,7 @@ export class SqliteStore implements Store {
     this.erase = db.transaction((project: string, userId: string) => {
       const instances = this.users.load(project, [userId]).get(userId)?.instances ?? [];
       this.timers.delete(project, namedTimers(userId, instances));
+      this.nodeStatsTable.add(project, waitingLeft(instances));
       this.users.erase(project, userId);
       this.deliveries.erase(project, userId);
       this.journalLines.erase(project, userId);
@@ -308,4 +316,11 @@ function namedTimers(userId: string, instances: readonly Instance[]): TimerKey[]
     }
   }
   return keys;
+}
+
+/** Counters that take erased instances out of their nodes' waiting counts. */
+function waitingLeft(instances: readonly Instance[]): NodeCounter[] {
+  return instances
+    .filter(isWaiting)
+    .map(({ journeyId, node }) => ({ journeyId, node, entered: 0, exited: 0, converted: 0, waiting: -1 }));
 }
