@@ -29,9 +29,7 @@ async function exposedNames(): Promise<Set<string>> {
       consumed: () => 3,
       store: {
         countTimers: async () => 7,
-        nodeStats: async () => [
-          { node: "wait", entered: 1, waiting: 2, exited: 0, converted: 0, sent: 0, failed: 0 },
-        ],
+        waitingCounts: async () => [{ node: "wait", waiting: 2 }],
       },
       timersInMemory: () => 1,
       journeys: async () => [{ project: "p", journeyId: "cart" }],

@@ -14,7 +14,7 @@ export interface ScrapeSources {
   log: Pick<Log, "end">;
   /** The executor's consumed offset of a partition (in memory). */
   consumed(partition: number): number;
-  store: Pick<Store, "countTimers" | "nodeStats">;
+  store: Pick<Store, "countTimers" | "waitingCounts">;
   /** Timers held in memory by the timer service. */
   timersInMemory(): number;
   /** Every published (not draft) journey of every project. */
@@ -23,8 +23,9 @@ export interface ScrapeSources {
 
 /**
  * Gauges computed when Prometheus scrapes, never on the hot path. Log lag is read fresh (one
- * indexed read per partition); counts that scan tables (timers, instances per node) are cached
- * for `cacheMs`, because SQLite runs them on the event loop.
+ * indexed read per partition); the pending-timer count, which walks a table, and the instances
+ * per node (a few rows per journey, but every journey) are cached for `cacheMs`, because SQLite
+ * runs them on the event loop.
  */
 export class ScrapeGauges {
   private timersAt = Number.NEGATIVE_INFINITY;
@@ -86,8 +87,8 @@ export class ScrapeGauges {
     const journeys = await this.sources.journeys();
     const rows: { project: string; journey: string; node: string; waiting: number }[] = [];
     for (const { project, journeyId } of journeys) {
-      for (const stats of await this.sources.store.nodeStats(project, journeyId))
-        rows.push({ project, journey: journeyId, node: stats.node, waiting: stats.waiting });
+      for (const { node, waiting } of await this.sources.store.waitingCounts(project, journeyId))
+        rows.push({ project, journey: journeyId, node, waiting });
     }
     // Reset only once everything is read, so a scrape never sees a half-filled gauge.
     gauge.reset();

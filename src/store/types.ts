@@ -252,4 +252,9 @@ export interface Store {
     limit: number,
   ): Promise<Instance[]>;
   nodeStats(project: string, journeyId: string): Promise<NodeStats[]>;
+  /**
+   * The instances waiting at each node of a journey that has any stats (the live count of
+   * `nodeStats`), without adding up send outcomes: cheap enough for every metrics scrape.
+   */
+  waitingCounts(project: string, journeyId: string): Promise<{ node: string; waiting: number }[]>;
 }

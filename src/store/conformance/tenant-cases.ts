@@ -164,6 +164,13 @@ export function tenantCases(name: string, test: StorageCase): void {
         failed: 0,
       });
       assert.equal(stats.length, 3);
+      // The metrics scrape reads the waiting counts alone: the same ones, per node with stats.
+      assert.deepEqual(await store.waitingCounts(A, "j1"), [
+        { node: "done", waiting: 0 },
+        { node: "push", waiting: 0 },
+        { node: "wait", waiting: 2 },
+      ]);
+      assert.deepEqual(await store.waitingCounts(B, "j1"), []);
     });
   });
 }

@@ -267,6 +267,11 @@ export class SqliteStore implements Store {
     return this.nodeStatsTable.stats(project, journeyId);
   }
 
+  async waitingCounts(project: string, journeyId: string): Promise<{ node: string; waiting: number }[]> {
+    this.open();
+    return this.nodeStatsTable.waiting(project, journeyId);
+  }
+
   private open(): SqliteConnection {
     if (!this.connection.isOpen) throw new StoreClosedError(this.connection.path);
     return this.connection;
