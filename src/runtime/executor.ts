@@ -107,6 +107,8 @@ export class Executor {
   private readonly commitInputs: number;
   private readonly roundBudgetMs: number;
   private pumping: Promise<void> | undefined;
+  /** Callers of `exclusive` running or waiting: no batch starts meanwhile. */
+  private holds = 0;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -152,10 +154,20 @@ export class Executor {
     await this.pumping;
   }
 
-  /** Runs `fn` while no batch is in flight, so a user's cached state cannot race it (erase). */
+  /**
+   * Runs `fn` while no batch is in flight and none starts, so a user's cached state cannot race
+   * it (erase: a batch advancing the user from the state cached before the erasure would write
+   * them back, and move journey stats' waiting counts from instances already taken out).
+   */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.pumping) await this.pumping;
-    return fn();
+    this.holds++;
+    try {
+      while (this.pumping) await this.pumping;
+      return await fn();
+    } finally {
+      this.holds--;
+      if (this.holds === 0 && this.dirty.size > 0 && !this.retryTimer) this.kick();
+    }
   }
 
   /** Forgets a user's cached state (after erase). */
@@ -164,7 +176,7 @@ export class Executor {
   }
 
   private kick(): void {
-    if (this.pumping || this.stopped) return;
+    if (this.pumping || this.stopped || this.holds > 0) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       if (this.dirty.size > 0 && !this.stopped && !this.retryTimer) this.kick();
@@ -232,12 +244,36 @@ export class Executor {
 
   /** Reads a partition's next batch and runs advance() for each input, against cached state. */
   private async prepare(partition: number): Promise<Prepared | undefined> {
-    const { log, catalogs, clock, timers } = this.options;
+    const { log, clock, timers } = this.options;
     const startedAt = clock.now();
     const from = this.offsets[partition] as number;
     const entries = await log.read(partition, from, this.batchSize);
     const due = timers.takeDue(partition, startedAt, this.batchSize);
     if (entries.length === 0 && due.length === 0) return undefined;
+    const touched: string[] = [];
+    try {
+      return await this.advanceBatch(partition, startedAt, from, entries, due, touched);
+    } catch (error) {
+      // Failed partway (a store read, a catalog): what this batch advanced in the cache is ahead
+      // of the store, and its due timers were taken: drop the one, give the other back.
+      for (const key of touched) this.cache.delete(key);
+      for (const timer of due) timers.add(timer);
+      this.dirty.add(partition);
+      this.options.onError?.(error, partition);
+      throw error;
+    }
+  }
+
+  /** Runs advance() for each of a batch's inputs (`touched` collects the users it changed). */
+  private async advanceBatch(
+    partition: number,
+    startedAt: number,
+    from: number,
+    entries: LogRecord[],
+    due: StoredTimer[],
+    touched: string[],
+  ): Promise<Prepared> {
+    const { catalogs, clock } = this.options;
 
     const pending: Pending[] = [];
     for (const timer of due) {
@@ -258,7 +294,6 @@ export class Executor {
     const batches = new Map<string, BatchChanges>();
     let transitions = 0;
     let traced: TracedInput[] | undefined;
-    const touched: string[] = [];
     for (const { input, project, key } of pending) {
       const catalog = catalogs.peek(project) ?? (await catalogs.get(project));
       const state = this.cache.get(key) ?? loaded.get(key) ?? { profile: undefined, instances: [] };
