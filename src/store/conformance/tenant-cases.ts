@@ -121,7 +121,8 @@ export function tenantCases(name: string, test: StorageCase): void {
           changes(A, { instances, deliveries, counters: [counter("wait", 3, 0, 0, 3), counter("push", 2)] }),
         ]),
       );
-      // Waiting counts are changes: one of the three left `wait` (its instance is u3's, exited).
+      // Waiting counts are changes the committer supplies and the store adds up: three arrived at
+      // `wait`, then one left it (u3, now exited at `done`).
       await store.commit(
         batch(2, [
           changes(A, {

@@ -5,13 +5,22 @@ import { migrate } from "./migrations.js";
 import { parseSqlSections, readSqlFile } from "./sql-files.js";
 
 /** Statements of timers.sql that walk a whole table: the checkpoint worker runs them when it can. */
-export const OFF_THREAD_READS = ["countTimers", "timersOfUser"] as const;
-export type OffThreadRead = (typeof OFF_THREAD_READS)[number];
+/**
+ * Reads that walk a whole table or a large part of one, run on the checkpoint worker's
+ * connection when there is one (off the engine's thread), by statement file.
+ */
+const OFF_THREAD_FILES = {
+  "timers.sql": ["countTimers", "timersOfUser"],
+  "users.sql": ["instancesOfJourney"],
+} as const;
+export type OffThreadRead = (typeof OFF_THREAD_FILES)[keyof typeof OFF_THREAD_FILES][number];
 
 function offThreadReads(): Record<OffThreadRead, string> {
-  const sections = parseSqlSections("timers.sql", readSqlFile("timers.sql"));
   const reads = {} as Record<OffThreadRead, string>;
-  for (const name of OFF_THREAD_READS) reads[name] = sections.get(name) as string;
+  for (const [file, names] of Object.entries(OFF_THREAD_FILES)) {
+    const sections = parseSqlSections(file, readSqlFile(file));
+    for (const name of names as readonly OffThreadRead[]) reads[name] = sections.get(name) as string;
+  }
   return reads;
 }
 

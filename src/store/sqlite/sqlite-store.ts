@@ -29,7 +29,7 @@ import { JournalTable } from "./journal-table.js";
 import { NodeStatsTable } from "./node-stats-table.js";
 import { PartitionTable } from "./partition-table.js";
 import { TimerTable, type UserTimerRow } from "./timer-table.js";
-import { UserTable } from "./user-table.js";
+import { type InstanceRow, instanceFromRow, UserTable } from "./user-table.js";
 
 /** How long a claimed delivery stays `sending` before another claim may take it over. */
 export const DEFAULT_LEASE_MS = 60_000;
@@ -258,8 +258,16 @@ export class SqliteStore implements Store {
     afterUser: string,
     limit: number,
   ): Promise<Instance[]> {
-    this.open();
-    return this.users.instancesOfJourney(project, journeyId, afterUser, limit);
+    const connection = this.open();
+    // Without an index by journey the walk reads every instance of the project after
+    // `afterUser` until it has `limit` users of the journey (all of them, for a journey few are
+    // in): on the worker's snapshot when there is one, off the engine's thread.
+    const params = [project, journeyId, project, journeyId, afterUser, limit];
+    const rows = await connection.readOffThread<InstanceRow>("instancesOfJourney", params, () => {
+      this.open();
+      return this.users.instanceRowsOfJourney(project, journeyId, afterUser, limit);
+    });
+    return rows.map(instanceFromRow);
   }
 
   async nodeStats(project: string, journeyId: string): Promise<NodeStats[]> {

@@ -313,6 +313,69 @@ describe("sqlite waiting counts", () => {
     }
   });
 
+  it("a file with the early schema 4's triggers loses them and gets its counts again", async () => {
+    const path = nextPath();
+    const db = openDriver(path);
+    for (const file of [
+      "001-initial.sql",
+      "002-log-sequence.sql",
+      "003-timers-by-due.sql",
+      "004-waiting-counts.sql",
+    ])
+      db.exec(readSqlFile(file));
+    // What commit 5d9d57f's schema 4 added (one of its three triggers is enough to show it).
+    db.exec(`CREATE TRIGGER instances_waiting_insert AFTER INSERT ON instances
+      WHEN new.status IN ('active', 'held')
+      BEGIN
+        INSERT INTO node_counters (project, journey_id, node, entered, exited, converted, waiting)
+        VALUES (new.project, new.journey_id, new.node, 0, 0, 0, 1)
+        ON CONFLICT (project, journey_id, node) DO UPDATE SET waiting = waiting + 1;
+      END`);
+    db.pragma("user_version = 4");
+    const insert = db.prepare(
+      "INSERT INTO instances (project, user_id, journey_id, key, node, status, body) VALUES (?, ?, 'j1', '', ?, ?, '[]')",
+    );
+    insert.run(A, "u1", "wait", "active");
+    insert.run(A, "u2", "wait", "held");
+    insert.run(A, "u3", "push", "exited");
+    // A count gone wrong, as a commit adding its own change on top of a trigger's would leave it.
+    db.prepare("UPDATE node_counters SET waiting = 5 WHERE node = 'wait'").run();
+    db.close();
+    const storage = openSqlite({ path });
+    try {
+      assert.deepEqual(await storage.store.waitingCounts(A, "j1"), [{ node: "wait", waiting: 2 }]);
+      const triggers = storage.connection.db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .all();
+      assert.deepEqual(triggers, []);
+    } finally {
+      await storage.close();
+    }
+    // A file that never had them keeps its counts through the same migration.
+    const plain = nextPath();
+    const fresh = openDriver(plain);
+    for (const file of [
+      "001-initial.sql",
+      "002-log-sequence.sql",
+      "003-timers-by-due.sql",
+      "004-waiting-counts.sql",
+    ])
+      fresh.exec(readSqlFile(file));
+    fresh.pragma("user_version = 4");
+    fresh
+      .prepare(
+        "INSERT INTO node_counters (project, journey_id, node, entered, exited, converted, waiting) VALUES (?, 'j1', 'wait', 3, 0, 0, 3)",
+      )
+      .run(A);
+    fresh.close();
+    const kept = openSqlite({ path: plain });
+    try {
+      assert.deepEqual(await kept.store.waitingCounts(A, "j1"), [{ node: "wait", waiting: 3 }]);
+    } finally {
+      await kept.close();
+    }
+  });
+
   it("erasing a user takes the user's waiting instances out of the counts", async () => {
     await withStorage({}, async ({ store }) => {
       const waiting = (node: string, count: number) => ({
@@ -686,7 +749,7 @@ describe("sqlite background checkpoint", () => {
     reopened.close();
   });
 
-  it("counting pending timers and finding a user's walk the table on the worker's connection, not the engine's", async () => {
+  it("counting pending timers, finding a user's and a journey's users walk the tables on the worker's connection", async () => {
     const storage = openSqlite({ path: nextPath(), backgroundCheckpoint: true });
     try {
       const set = changes(A, {
@@ -704,6 +767,25 @@ describe("sqlite background checkpoint", () => {
       assert.deepEqual(await storage.connection.readOffThread("timersOfUser", [A, "u3"], direct), [
         { due: 1_003, id: "t3" },
       ]);
+      // A journey's users: without an index by journey the walk reads the project's instances.
+      await storage.store.commit(
+        batch(1, [
+          changes(A, { instances: [instance("u1", "j2"), instance("u2", "j1"), instance("u3", "j2")] }),
+        ]),
+      );
+      const rows = await storage.connection.readOffThread<{ user_id: string }>(
+        "instancesOfJourney",
+        [A, "j2", A, "j2", "", 10],
+        direct,
+      );
+      assert.deepEqual(
+        rows.map((row) => row.user_id),
+        ["u1", "u3"],
+      );
+      assert.deepEqual(
+        (await storage.store.instancesOfJourney(A, "j2", "u1", 10)).map((i) => i.userId),
+        ["u3"],
+      );
       assert.equal(await storage.store.countTimers(), 25);
     } finally {
       await storage.close();

@@ -15,7 +15,8 @@ const STATEMENTS = [
   "eraseInstances",
 ] as const;
 
-interface InstanceRow {
+/** A row of the instances table as SQLite returns it. */
+export interface InstanceRow {
   user_id: string;
   journey_id: string;
   key: string;
@@ -70,9 +71,9 @@ export class UserTable {
     return rows.map((row) => row.user_id);
   }
 
-  /** Instances of a journey for the next `limit` users after `afterUser`. */
-  instancesOfJourney(project: string, journeyId: string, afterUser: string, limit: number): Instance[] {
-    const rows = this.sql.instancesOfJourney.all(
+  /** Rows of a journey's instances for the next `limit` users after `afterUser`. */
+  instanceRowsOfJourney(project: string, journeyId: string, afterUser: string, limit: number): InstanceRow[] {
+    return this.sql.instancesOfJourney.all(
       project,
       journeyId,
       project,
@@ -80,7 +81,6 @@ export class UserTable {
       afterUser,
       limit,
     ) as InstanceRow[];
-    return rows.map(instanceFromRow);
   }
 
   erase(project: string, userId: string): void {
@@ -154,7 +154,7 @@ function encodeBody(instance: Instance): string {
   return JSON.stringify(body);
 }
 
-function instanceFromRow(row: InstanceRow): Instance {
+export function instanceFromRow(row: InstanceRow): Instance {
   const parsed = JSON.parse(row.body) as Body | Instance;
   if (!Array.isArray(parsed)) {
     parsed.journeyId = row.journey_id;
