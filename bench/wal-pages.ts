@@ -97,7 +97,8 @@ async function measure(): Promise<void> {
     await drain();
   };
   await run(0, Math.floor(users / 2));
-  storage.connection.db.pragma("wal_checkpoint(TRUNCATE)");
+  const [truncated] = storage.connection.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+  if (truncated?.busy) throw new Error("the WAL could not be emptied before the measured inputs");
   const started = performance.now();
   await run(Math.floor(users / 2), inputs);
   const elapsedMs = performance.now() - started;
@@ -118,15 +119,21 @@ interface Report {
 
 /** Frames of the WAL by the b-tree owning their page now ("(free)" for pages freed since). */
 function pagesByObject(wal: Buffer): Report {
-  // WAL header: 32 bytes, the page size at offset 8; each frame: a 24-byte header (page number,
-  // then the database size after a commit frame, 0 otherwise) and the page.
-  const pageSize = wal.readUInt32BE(8);
+  // WAL header: 32 bytes, the page size at offset 8 (1 stands for 65,536); each frame: a 24-byte
+  // header (page number, then the database size after a commit frame, 0 otherwise), then the
+  // page. Frames after the last commit frame belong to no transaction and are left out.
+  const pageSize = wal.readUInt32BE(8) === 1 ? 65_536 : wal.readUInt32BE(8);
   const pages: number[] = [];
+  let committed = 0;
   let commits = 0;
   for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
     pages.push(wal.readUInt32BE(at));
-    if (wal.readUInt32BE(at + 4) !== 0) commits++;
+    if (wal.readUInt32BE(at + 4) !== 0) {
+      commits++;
+      committed = pages.length;
+    }
   }
+  pages.length = committed;
   const db = new BetterSqlite3(path, { readonly: true });
   const owner = new Map<number, string>();
   try {
