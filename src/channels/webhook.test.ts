@@ -33,7 +33,7 @@ describe("webhook provider", () => {
     const message = testMessage("push", "device-token-1", { title: "Hi", body: "Your cart" });
     const [outcome] = await provider.send([message], signal());
     assert.equal(outcome?.status, "sent");
-    assert.equal(fake.count(message.idempotencyKey), 0);
+    assert.equal(fake.count(message.idempotencyKey), 1);
     const call = fake.accepted[0]?.message;
     assert.equal(call?.method, "POST");
     assert.equal(call?.path, "/hooks/journeys");
@@ -117,7 +117,7 @@ describe("webhook provider", () => {
     });
     const [outcome] = await provider.send([message], signal());
     assert.equal(outcome?.status, "sent");
-    const call = fake.accepted[0]?.message;
+    const call = fake.accepted.find((a) => a.key === message.idempotencyKey)?.message;
     assert.equal(call?.method, "PUT");
     assert.equal(call?.path, "/orders/42");
     assert.equal(call?.headers["x-order"], "42");
