@@ -4,7 +4,6 @@ import { LogWriter } from "./log-writer.js";
 import { migrate } from "./migrations.js";
 import { parseSqlSections, readSqlFile } from "./sql-files.js";
 
-/** Statements of timers.sql that walk a whole table: the checkpoint worker runs them when it can. */
 /**
  * Reads that walk a whole table or a large part of one, run on the checkpoint worker's
  * connection when there is one (off the engine's thread), by statement file.

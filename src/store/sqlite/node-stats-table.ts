@@ -32,9 +32,7 @@ export class NodeStatsTable {
   /** The waiting count of every node that has any stats, ordered by node id. */
   waiting(project: string, journeyId: string): { node: string; waiting: number }[] {
     const rows = this.sql.counters.all(project, journeyId) as { node: string; waiting: number }[];
-    return rows
-      .map(({ node, waiting }) => ({ node, waiting }))
-      .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+    return rows.map(({ node, waiting }) => ({ node, waiting }));
   }
 
   /** Stats of every node that has any, ordered by node id. */

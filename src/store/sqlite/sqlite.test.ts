@@ -38,6 +38,14 @@ function entry(id: string, partition = 0, appendedAt = 1_000): LogEntry {
   return { project: "acme", partition, input, appendedAt };
 }
 
+/** A new file at an earlier schema version: its first `version` migrations run, as a release did. */
+function openAtVersion(path: string, version: number): ReturnType<typeof openDriver> {
+  const db = openDriver(path);
+  for (const migration of readMigrations().slice(0, version)) db.exec(migration.sql);
+  db.pragma(`user_version = ${version}`);
+  return db;
+}
+
 async function withStorage(
   options: Partial<SqliteStorageOptions>,
   body: (storage: ReturnType<typeof openSqlite>) => Promise<void>,
@@ -208,10 +216,7 @@ describe("sqlite timers", () => {
 
   it("a file from schema version 2 keeps its timers, read in due order and cancelled by due", async () => {
     const path = nextPath();
-    const db = openDriver(path);
-    db.exec(readSqlFile("001-initial.sql"));
-    db.exec(readSqlFile("002-log-sequence.sql"));
-    db.pragma("user_version = 2");
+    const db = openAtVersion(path, 2);
     const insert = db.prepare(
       `INSERT INTO timers (project, user_id, id, due, "partition", journey_id, key) VALUES (?, ?, ?, ?, ?, 'j1', '')`,
     );
@@ -274,10 +279,7 @@ describe("sqlite timers", () => {
 describe("sqlite waiting counts", () => {
   it("a file from schema version 3 gets the counts of its instances, and no index by journey", async () => {
     const path = nextPath();
-    const db = openDriver(path);
-    for (const file of ["001-initial.sql", "002-log-sequence.sql", "003-timers-by-due.sql"])
-      db.exec(readSqlFile(file));
-    db.pragma("user_version = 3");
+    const db = openAtVersion(path, 3);
     const insert = db.prepare(
       "INSERT INTO instances (project, user_id, journey_id, key, node, status, body) VALUES (?, ?, ?, '', ?, ?, '[]')",
     );
@@ -315,14 +317,7 @@ describe("sqlite waiting counts", () => {
 
   it("a file with the early schema 4's triggers loses them and gets its counts again", async () => {
     const path = nextPath();
-    const db = openDriver(path);
-    for (const file of [
-      "001-initial.sql",
-      "002-log-sequence.sql",
-      "003-timers-by-due.sql",
-      "004-waiting-counts.sql",
-    ])
-      db.exec(readSqlFile(file));
+    const db = openAtVersion(path, 4);
     // What commit 5d9d57f's schema 4 added (one of its three triggers is enough to show it).
     db.exec(`CREATE TRIGGER instances_waiting_insert AFTER INSERT ON instances
       WHEN new.status IN ('active', 'held')
@@ -331,7 +326,6 @@ describe("sqlite waiting counts", () => {
         VALUES (new.project, new.journey_id, new.node, 0, 0, 0, 1)
         ON CONFLICT (project, journey_id, node) DO UPDATE SET waiting = waiting + 1;
       END`);
-    db.pragma("user_version = 4");
     const insert = db.prepare(
       "INSERT INTO instances (project, user_id, journey_id, key, node, status, body) VALUES (?, ?, 'j1', '', ?, ?, '[]')",
     );
@@ -353,15 +347,7 @@ describe("sqlite waiting counts", () => {
     }
     // A file that never had them keeps its counts through the same migration.
     const plain = nextPath();
-    const fresh = openDriver(plain);
-    for (const file of [
-      "001-initial.sql",
-      "002-log-sequence.sql",
-      "003-timers-by-due.sql",
-      "004-waiting-counts.sql",
-    ])
-      fresh.exec(readSqlFile(file));
-    fresh.pragma("user_version = 4");
+    const fresh = openAtVersion(plain, 4);
     fresh
       .prepare(
         "INSERT INTO node_counters (project, journey_id, node, entered, exited, converted, waiting) VALUES (?, 'j1', 'wait', 3, 0, 0, 3)",

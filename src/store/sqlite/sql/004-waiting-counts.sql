@@ -1,7 +1,7 @@
 -- Migration 4: live counts of waiting instances per node instead of an index by journey.
 -- `instances_journey` (project, journey, user) served two readers: journey stats (and the
 -- metrics scrape), which counted a journey's waiting instances row by row, and the rare walk
--- over a journey's users (stopping or migrating it). Every new instance wrote a leaf in it at a
+-- over a journey's users (publishing, pausing, resuming or archiving it). Every new instance wrote a leaf in it at a
 -- random place. The count is now a column of node_counters, moved by each commit's counters
 -- (the executor derives them from the instances it changes) and by erasure; the walk pages
 -- through the instances' own key (project, user, journey, key), skipping other journeys' rows.

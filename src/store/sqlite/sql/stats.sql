@@ -16,7 +16,8 @@ ON CONFLICT (project, journey_id, node) DO UPDATE SET
 -- A row whose counts are all zero (its only waiting instance left again) is no stat.
 SELECT node, entered, exited, converted, waiting FROM node_counters
 WHERE project = ? AND journey_id = ?
-  AND (entered != 0 OR exited != 0 OR converted != 0 OR waiting != 0);
+  AND (entered != 0 OR exited != 0 OR converted != 0 OR waiting != 0)
+ORDER BY node;
 
 -- name: deliveryOutcomes
 -- params: project, journeyId

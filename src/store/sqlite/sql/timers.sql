@@ -38,5 +38,5 @@ SELECT count(*) AS n FROM timers;
 -- name: timersOfUser
 -- params: project, userId
 -- No index leads with the user: this walks the whole table (erasure runs it off the engine's
--- thread when it can, see TimerTable.erase).
+-- thread when it can, see SqliteStore.eraseUser).
 SELECT due, id FROM timers WHERE project = ? AND user_id = ?;
