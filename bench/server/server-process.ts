@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVE_HEAP_GROWING_PERCENT } from "../../src/cli/heap-growth.js";
 import { monotonicMs } from "../lib/clock.js";
 import type { Command, Notice, Progress, Reply, ServerConfig } from "./protocol.js";
 
@@ -63,13 +64,15 @@ export class ServerProcess {
     options: SpawnOptions = {},
     onNotice?: (notice: Notice) => void,
   ): Promise<ServerProcess> {
-    // --max-semi-space-size=64: what `journeys serve` runs with (bin/journeys.js).
+    // What `journeys serve` runs with: --max-semi-space-size=64 (bin/journeys.js) and
+    // --heap-growing-percent=50 (src/cli/heap-growth.ts, set by the CLI at start-up).
     const execArgv = [
       "--import",
       "tsx",
       "--expose-gc",
       "--max-old-space-size=8192",
       "--max-semi-space-size=64",
+      `--heap-growing-percent=${SERVE_HEAP_GROWING_PERCENT}`,
     ];
     // BENCH_NODE_FLAGS="--max-semi-space-size=64": other V8 settings for the server, for experiments.
     execArgv.push(...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean));

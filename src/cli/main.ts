@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { explainCommand } from "./explain-command.js";
+import { limitHeapGrowth } from "./heap-growth.js";
 import { keysCommand } from "./keys-command.js";
 import { SERVE_SETTINGS, type ServeOptions, serve } from "./serve-command.js";
 import { simulateCommand } from "./simulate-command.js";
@@ -170,6 +171,7 @@ async function runServe(args: readonly string[]): Promise<number> {
       : {}),
     ...(process.env.JOURNEYS_API_KEY ? { apiKey: process.env.JOURNEYS_API_KEY } : {}),
   };
+  limitHeapGrowth();
   const running = await serve(serveOptions, out);
   out(`Journeys listening on ${running.url} (database ${serveOptions.db})`);
   await new Promise<void>((resolve) => {
