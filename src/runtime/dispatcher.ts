@@ -91,6 +91,13 @@ export class Dispatcher {
   private poller: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private again = false;
+  /**
+   * Whether the outbox may hold due deliveries that no claim has taken: set by `wake()` (new
+   * deliveries committed, the poll, a retry asked through the API), kept by a claim that filled
+   * its room, cleared by one that did not. A finished call claims again only while it is set:
+   * otherwise every call's end cost a claim (a write transaction) that found nothing.
+   */
+  private mayHaveDue = true;
   private stopped = true;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -173,8 +180,13 @@ export class Dispatcher {
     if (queue.length === 0) this.held.delete(handle);
   }
 
-  /** New deliveries were committed (or a slot freed): dispatch now. */
+  /** New deliveries may be due (committed, requeued, or time passed): dispatch now. */
   wake(): void {
+    this.mayHaveDue = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.stopped) return;
     if (this.ticking) {
       this.again = true;
@@ -186,7 +198,7 @@ export class Dispatcher {
         this.ticking = undefined;
         if (this.again) {
           this.again = false;
-          this.wake();
+          this.run();
         }
       });
   }
@@ -199,6 +211,7 @@ export class Dispatcher {
       const room = Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount);
       if (room <= 0) return;
       const claimed = await store.claimDeliveries(clock.now(), room, this.leaseMs);
+      this.mayHaveDue = claimed.length >= room;
       if (claimed.length === 0) return;
       const launched = await this.route(claimed);
       // Nothing could start (every provider busy or limited): wait for a call to finish (wake) or the poll.
@@ -306,7 +319,8 @@ export class Dispatcher {
         this.inFlightByProvider.set(handle.key, (this.inFlightByProvider.get(handle.key) ?? 1) - 1);
         this.calls.delete(call);
         this.launchHeld(handle);
-        this.wake();
+        // A slot freed: claim more only if the last claim left some behind for want of room.
+        if (this.mayHaveDue) this.run();
       });
     this.calls.add(call);
   }

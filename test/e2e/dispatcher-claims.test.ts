@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { eventually, startServer, type TestServer } from "../support/server.js";
+
+process.env.JOURNEYS_ALLOW_PRIVATE_URLS = "1";
+
+/**
+ * How often the dispatcher claims (each claim is a write transaction): once for the deliveries a
+ * commit queued, not again when their calls end, unless the last claim had to leave some behind.
+ * The poll is a minute apart here, so every claim counted comes from a wake-up or a finished call.
+ */
+describe("dispatcher claims", () => {
+  const received: string[] = [];
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received.push(String(req.headers["idempotency-key"]));
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  let url = "";
+
+  before(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  });
+
+  after(() => {
+    receiver.closeAllConnections();
+    receiver.close();
+  });
+
+  async function serverWith(
+    delivery: Record<string, number>,
+  ): Promise<{ server: TestServer; claims: () => number }> {
+    const server = await startServer(undefined, { engine: { delivery: { pollMs: 60_000, ...delivery } } });
+    const journey = {
+      id: "notify",
+      entry: { event: "order", key: "properties.n" },
+      start: "hook",
+      nodes: { hook: { actions: [{ webhook: { url: `${url}/o/{{ journey.entry.properties.n }}` } }] } },
+    };
+    assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
+    assert.equal((await server.api("POST", "/v1/journeys/notify/publish")).status, 200);
+    const store = server.running.engine.store;
+    const claim = store.claimDeliveries.bind(store);
+    let claims = 0;
+    store.claimDeliveries = async (...args) => {
+      claims++;
+      return claim(...args);
+    };
+    return { server, claims: () => claims };
+  }
+
+  it("claims once per commit that queued deliveries, not again when their calls end", async () => {
+    const { server, claims } = await serverWith({});
+    try {
+      received.length = 0;
+      const sends = 12;
+      for (let n = 0; n < sends; n++) {
+        const events = [{ userId: `u${n}`, name: "order", properties: { n } }];
+        assert.equal((await server.api("POST", "/v1/events", { events })).status, 202);
+        await eventually(async () => received.length === n + 1, 10_000, `webhook ${n} received`);
+      }
+      // Let the last call's end (and any claim it would start) finish.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // One claim per commit that queued a delivery; two each when every finished call claimed.
+      assert.ok(claims() <= sends + 1, `${claims()} claims for ${sends} deliveries`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a finished call claims what the last claim left behind for want of room", async () => {
+    const { server } = await serverWith({ concurrency: 1, perProviderConcurrency: 1, claimLimit: 2 });
+    try {
+      received.length = 0;
+      const events = Array.from({ length: 9 }, (_, n) => ({
+        userId: `v${n}`,
+        name: "order",
+        properties: { n },
+      }));
+      assert.equal((await server.api("POST", "/v1/events", { events })).status, 202);
+      // Two claimed at a time, one call at a time, and no poll to pick up the rest.
+      await eventually(async () => received.length === 9, 10_000, "every webhook received");
+    } finally {
+      await server.close();
+    }
+  });
+});
