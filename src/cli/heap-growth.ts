@@ -5,9 +5,9 @@ import { setFlagsFromString } from "node:v8";
  * collection before starting the next one: 50%. On a machine with more than a gigabyte or two of
  * memory V8 lets it grow up to fourfold, and the engine promotes a steady stream of state that
  * dies soon after (each executor round's new instances and profiles outlive the scavenges that
- * fall inside the round): firing 10,000 timers a second, no full collection ran in 30 s and the
- * heap went from ~120 MB live to ~500 MB before one did. Measured in docs/benchmarks.md
- * (change 23): RSS while firing over 1M pending timers 785 → 544 MiB.
+ * fall inside the round): firing 10,000 timers a second over 1M pending, no full collection ran
+ * for 36 s and the heap went from ~120 MB live to ~500 MB before one did. Measured in
+ * docs/benchmarks.md (change 23): peak RSS while firing over 10M pending 1.18 GiB → 711 MiB.
  */
 export const SERVE_HEAP_GROWING_PERCENT = 50;
 
