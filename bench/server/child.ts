@@ -7,7 +7,7 @@ import type { JsonObject } from "../../src/core/model.js";
 import { Engine } from "../../src/runtime/engine.js";
 import { RequestError } from "../../src/runtime/errors.js";
 import { openSqlite } from "../../src/store/sqlite/open.js";
-import type { CommitBatch } from "../../src/store/types.js";
+import type { CommitBatch, CommitResult, DeliveryLease } from "../../src/store/types.js";
 import { monotonicMs, sleep } from "../lib/clock.js";
 import { Workload } from "../workload.js";
 import { HeapSurvivors } from "./heap-survivors.js";
@@ -92,20 +92,26 @@ const recorder = new Recorder((at) => send({ notice: "first-timer", at }));
 const commit = store.commit.bind(store);
 // Longest store commit and longest executor round (read, advance, commit) so far.
 const stalls = { commitMs: 0, roundMs: 0 };
-const timed = async (work: () => Promise<void>): Promise<void> => {
+const timed = async <T>(work: () => Promise<T>): Promise<T> => {
   const started = performance.now();
-  await work();
+  const result = await work();
   stalls.commitMs = Math.max(stalls.commitMs, performance.now() - started);
+  return result;
 };
-store.commit = async (batch: CommitBatch): Promise<void> => {
-  await timed(() => commit(batch));
+store.commit = async (batch: CommitBatch, lease?: DeliveryLease): Promise<CommitResult> => {
+  const result = await timed(() => commit(batch, lease));
   recorder.afterCommit([batch]);
+  return result;
 };
 const commitMany = store.commitMany?.bind(store);
 if (commitMany) {
-  store.commitMany = async (batches: readonly CommitBatch[]): Promise<void> => {
-    await timed(() => commitMany(batches));
+  store.commitMany = async (
+    batches: readonly CommitBatch[],
+    lease?: DeliveryLease,
+  ): Promise<CommitResult> => {
+    const result = await timed(() => commitMany(batches, lease));
     recorder.afterCommit(batches);
+    return result;
   };
 }
 

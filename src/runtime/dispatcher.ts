@@ -85,6 +85,8 @@ export class Dispatcher {
    */
   private readonly held = new Map<ProviderHandle, { delivery: StoredDelivery; claimedAt: number }[]>();
   private heldCount = 0;
+  /** Deliveries commits wrote leased to this dispatcher (`take`), not yet routed. */
+  private handed: StoredDelivery[] = [];
   /** Outcomes of finished calls, written together once per turn of the event loop. */
   private outcomes: DeliveryUpdate[] = [];
   private outcomesWritten: Promise<void> | undefined;
@@ -94,8 +96,9 @@ export class Dispatcher {
   /**
    * Whether the outbox may hold due deliveries that no claim has taken: set by `wake()` (new
    * deliveries committed, the poll, a retry asked through the API), kept by a claim that filled
-   * its room, cleared by one that did not. A finished call claims again only while it is set:
-   * otherwise every call's end cost a claim (a write transaction) that found nothing.
+   * its room, cleared by one that did not. Claims run only while it is set: otherwise every
+   * call's end cost a claim (a write transaction) that found nothing. While it is set commits
+   * hand nothing over (`room()` is 0), so deliveries already queued are claimed first.
    */
   private mayHaveDue = true;
   private stopped = true;
@@ -127,6 +130,37 @@ export class Dispatcher {
     await this.outcomesWritten;
     // What waited for a slot goes back to the queue, due now, rather than sitting out its lease.
     await this.releaseStale(Number.POSITIVE_INFINITY);
+    await this.releaseHanded();
+  }
+
+  /**
+   * How many due deliveries a commit may write leased to this dispatcher and hand over (`take`)
+   * rather than queue for a claim, which is a write transaction of its own. None while the
+   * outbox may hold due deliveries no claim has taken (those go first) or once stopped.
+   */
+  room(): number {
+    if (this.stopped || this.mayHaveDue) return 0;
+    return Math.max(0, Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount - this.handed.length));
+  }
+
+  /** Deliveries a commit wrote leased to this dispatcher (see `room`): routed as claimed ones. */
+  take(leased: readonly StoredDelivery[]): void {
+    for (const delivery of leased) this.handed.push(delivery);
+    if (this.stopped) {
+      // Handed over after stop (a commit that was already running): back to the queue, due now.
+      this.releaseHanded().catch((error) => this.options.onError?.(error));
+      return;
+    }
+    this.run();
+  }
+
+  /** Puts back handed deliveries not routed yet, due now (a stopped dispatcher's). */
+  private async releaseHanded(): Promise<void> {
+    if (this.handed.length === 0) return;
+    const now = this.options.clock.now();
+    const updates = this.handed.map((delivery) => this.wait(delivery, now, "dispatcher stopped", now));
+    this.handed = [];
+    await this.options.store.updateDeliveries(updates);
   }
 
   /** Puts back held deliveries claimed before `before` minus half the lease (all with +Infinity), so their lease never runs out in memory. */
@@ -207,7 +241,12 @@ export class Dispatcher {
     const { store, clock } = this.options;
     await this.releaseStale(clock.now());
     for (const handle of [...this.held.keys()]) this.launchHeld(handle);
-    while (!this.stopped && this.inFlight < this.concurrency) {
+    if (this.handed.length > 0) {
+      const handed = this.handed;
+      this.handed = [];
+      await this.route(handed);
+    }
+    while (!this.stopped && this.mayHaveDue && this.inFlight < this.concurrency) {
       const room = Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount);
       if (room <= 0) return;
       const claimed = await store.claimDeliveries(clock.now(), room, this.leaseMs);

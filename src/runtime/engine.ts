@@ -147,8 +147,14 @@ export class Engine {
       cacheSize: options.cacheSize,
       cacheRemembered: options.cacheRemembered,
       roundBudgetMs: options.roundBudgetMs,
+      // A commit writes the deliveries it can leased to the dispatcher and hands them over; it
+      // wakes the dispatcher for the due ones it queued (they wait for a claim).
+      deliveryRoom: options.delivery === false ? undefined : () => this.dispatcher?.room() ?? 0,
+      onDeliveries: ({ leased, queuedDue }) => {
+        if (leased.length > 0) this.dispatcher?.take(leased);
+        if (queuedDue > 0) this.dispatcher?.wake();
+      },
       onBatch: (batch) => {
-        if (batch.deliveries > 0) this.dispatcher?.wake();
         // The store appended the batch's emitted events itself, after every entry this engine had
         // appended: count them in the backlog until they are applied.
         if (batch.emitted > 0)

@@ -1,7 +1,15 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
 import type { Effect } from "../core/effect.js";
 import { type Input, timerInput } from "../core/input.js";
-import type { Log, LogRecord, ProjectChanges, Store, StoredTimer, UserState } from "../store/types.js";
+import type {
+  CommitResult,
+  Log,
+  LogRecord,
+  ProjectChanges,
+  Store,
+  StoredTimer,
+  UserState,
+} from "../store/types.js";
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
@@ -37,7 +45,14 @@ export interface ExecutorOptions {
    */
   roundBudgetMs?: number;
   maxSteps?: number;
-  /** Called after each committed batch (metrics, dispatcher wake-up). */
+  /**
+   * Due deliveries the next commit may write leased and hand over (the dispatcher's room). Absent:
+   * commits queue every delivery.
+   */
+  deliveryRoom?: () => number;
+  /** Called after each commit with the deliveries it leased, to send, and the due ones it queued. */
+  onDeliveries?: (result: CommitResult) => void;
+  /** Called after each committed batch (metrics). */
   onBatch?: (batch: BatchReport) => void;
   /** Called when a batch fails to commit; the batch is retried. */
   onError?: (error: unknown, partition: number) => void;
@@ -193,6 +208,7 @@ export class Executor {
       this.dirty.clear();
       // Batches of many partitions share one commit: a commit's fixed cost dominates small batches.
       const prepared: Prepared[] = [];
+      let committed: CommitResult;
       let inputs = 0;
       const roundEnds = performance.now() + this.roundBudgetMs;
       try {
@@ -207,7 +223,7 @@ export class Executor {
           inputs += batch.inputs;
         }
         if (prepared.length === 0) continue;
-        await this.commit(prepared);
+        committed = await this.commit(prepared);
       } catch (error) {
         // The cache ran ahead of the store: drop what these batches touched, give the timers back.
         for (const batch of prepared) {
@@ -223,6 +239,7 @@ export class Executor {
         }, 200);
         return;
       }
+      if (committed.leased.length > 0 || committed.queuedDue > 0) this.options.onDeliveries?.(committed);
       for (const batch of prepared) if (this.finish(batch)) this.dirty.add(batch.partition);
       this.cache.evict();
       // The store answers synchronously: yield between rounds so HTTP intake, the group commit
@@ -231,15 +248,25 @@ export class Executor {
     }
   }
 
-  private async commit(prepared: readonly Prepared[]): Promise<void> {
-    const { store } = this.options;
+  private async commit(prepared: readonly Prepared[]): Promise<CommitResult> {
+    const { store, clock, deliveryRoom } = this.options;
     const batches = prepared.map((b) => ({
       partition: b.partition,
       consumedOffset: b.consumedOffset,
       changes: b.changes,
     }));
-    if (store.commitMany && batches.length > 1) await store.commitMany(batches);
-    else for (const batch of batches) await store.commit(batch);
+    const lease = deliveryRoom ? { now: clock.now(), limit: deliveryRoom() } : undefined;
+    if (store.commitMany && batches.length > 1) return store.commitMany(batches, lease);
+    const result: CommitResult = { leased: [], queuedDue: 0 };
+    for (const batch of batches) {
+      const { leased, queuedDue } = await store.commit(
+        batch,
+        lease && { now: lease.now, limit: lease.limit - result.leased.length },
+      );
+      for (const delivery of leased) result.leased.push(delivery);
+      result.queuedDue += queuedDue;
+    }
+    return result;
   }
 
   /** Reads a partition's next batch and runs advance() for each input, against cached state. */

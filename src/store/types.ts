@@ -103,6 +103,27 @@ export interface CommitBatch {
   changes: ProjectChanges[];
 }
 
+/**
+ * Lets a commit hand its due deliveries straight to this process's dispatcher: they are written
+ * `sending`, leased from `now`, instead of `queued` for a later claim (a write transaction of its
+ * own). A lease not ended by an outcome runs out as a claimed one does: the delivery is claimed
+ * again.
+ */
+export interface DeliveryLease {
+  /** The commit's time: deliveries due by then are leased from it. */
+  now: Millis;
+  /** Deliveries leased, at most (the dispatcher's room); the rest are queued. */
+  limit: number;
+}
+
+/** What a commit did with its deliveries. */
+export interface CommitResult {
+  /** Written `sending` under the commit's lease: the caller sends them or puts them back. */
+  leased: StoredDelivery[];
+  /** Due deliveries written `queued` because the lease's limit was reached (none without a lease). */
+  queuedDue: number;
+}
+
 /** What names a stored timer within a project. */
 export interface TimerKey {
   userId: string;
@@ -195,13 +216,16 @@ export interface Store {
 
   /** Profiles and instances of many users in one round trip. */
   loadUsers(project: string, userIds: readonly string[]): Promise<Map<string, UserState>>;
-  /** Commits one executor batch atomically (see CommitBatch). */
-  commit(batch: CommitBatch): Promise<void>;
+  /**
+   * Commits one executor batch atomically (see CommitBatch). With a lease, due deliveries new to
+   * the outbox (not a replay's) are written leased and returned, up to its limit.
+   */
+  commit(batch: CommitBatch, lease?: DeliveryLease): Promise<CommitResult>;
   /**
    * Commits several partitions' batches in one transaction. Optional: a single-file store
    * implements it to amortise the cost of a commit; others leave it out and get one commit each.
    */
-  commitMany?(batches: readonly CommitBatch[]): Promise<void>;
+  commitMany?(batches: readonly CommitBatch[], lease?: DeliveryLease): Promise<CommitResult>;
   /** The last offset committed for a partition (0 if none). */
   consumedOffset(partition: number): Promise<number>;
 

@@ -62,6 +62,44 @@ export function deliveryCases(name: string, test: StorageCase): void {
       assert.deepEqual(ids(await store.claimDeliveries(200_000, 10)), ["k2"]);
     });
 
+    test("a commit with a lease writes due deliveries leased, up to its limit, and returns them", async ({
+      store,
+    }) => {
+      const deliveries = [
+        delivery("k1"),
+        delivery("k2", { skipReason: "unsubscribed" }),
+        delivery("k3", { notBefore: 5_000 }),
+        delivery("k4"),
+        delivery("k5"),
+      ];
+      const { leased, queuedDue } = await store.commit(batch(1, [changes(A, { deliveries })]), {
+        now: 1_000,
+        limit: 2,
+      });
+      // The skipped one is never sent and k3 is not due yet: neither is leased nor counted.
+      assert.deepEqual(ids(leased), ["k1", "k4"]);
+      assert.equal(queuedDue, 1);
+      for (const d of leased) {
+        assert.deepEqual(d, await store.findDeliveryByKey(d.idempotencyKey), "handed over as stored");
+        assert.deepEqual([d.status, d.updatedAt, d.attempts], ["sending", 1_000, 0]);
+      }
+      // What was leased is not claimed while its lease runs; what was queued is.
+      assert.deepEqual(ids(await store.claimDeliveries(1_000, 10, 60_000)), ["k5"]);
+      // A lease never ended by an outcome (its process died) runs out: the delivery is claimed
+      // again, as the claimed k5 is (k3 is due by then too).
+      assert.deepEqual(ids(await store.claimDeliveries(61_000, 10, 60_000)), ["k1", "k4", "k5", "k3"]);
+      // A replay finds its keys in the outbox: nothing new to lease.
+      const replay = await store.commit(batch(2, [changes(A, { deliveries: [delivery("k1")] })]), {
+        now: 62_000,
+        limit: 10,
+      });
+      assert.deepEqual(replay, { leased: [], queuedDue: 0 });
+      // Without a lease every delivery is queued and none reported.
+      const plain = await store.commit(batch(3, [changes(A, { deliveries: [delivery("k6")] })]));
+      assert.deepEqual(plain, { leased: [], queuedDue: 0 });
+      assert.equal((await store.findDeliveryByKey("k6"))?.status, "queued");
+    });
+
     test("updateDeliveries records outcomes and schedules retries", async ({ store }) => {
       await store.commit(batch(1, [changes(A, { deliveries: [delivery("k1")] })]));
       const [claimed] = await store.claimDeliveries(1_000, 10);

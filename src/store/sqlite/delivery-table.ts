@@ -1,6 +1,6 @@
 import type { JsonObject } from "../../core/model.js";
 import type { DeliveryRequest, DeliveryStatus } from "../../core/state.js";
-import type { DeliveryQuery, DeliveryUpdate, StoredDelivery } from "../types.js";
+import type { CommitResult, DeliveryLease, DeliveryQuery, DeliveryUpdate, StoredDelivery } from "../types.js";
 import type { SqliteDatabase } from "./driver.js";
 import { prepareSqlFile, type Statements } from "./sql-files.js";
 
@@ -61,11 +61,20 @@ export class DeliveryTable {
     return (this.sql.countByStatus.get(status) as { n: number }).n;
   }
 
-  /** Queues deliveries (or records them as skipped when the engine decided not to send). */
-  insert(project: string, deliveries: readonly DeliveryRequest[]): void {
+  /**
+   * Queues deliveries (or records them as skipped when the engine decided not to send). Those due
+   * by the lease's time are written `sending`, leased from it, while its limit lasts,
+   * and pushed on its `leased`; the other due ones are counted in its `queuedDue`. A replay's,
+   * already in the outbox, are left as they are and not counted.
+   */
+  insert(project: string, deliveries: readonly DeliveryRequest[], lease: DeliveryLease & CommitResult): void {
     for (const d of deliveries) {
       const skipped = d.skipReason !== undefined;
-      this.sql.insertDelivery.run(
+      const due = !skipped && d.notBefore <= lease.now;
+      const leasing = due && lease.leased.length < lease.limit;
+      const status: DeliveryStatus = skipped ? "skipped" : leasing ? "sending" : "queued";
+      const updatedAt = leasing ? lease.now : d.createdAt;
+      const { changes, lastInsertRowid } = this.sql.insertDelivery.run(
         project,
         d.idempotencyKey,
         d.userId,
@@ -83,11 +92,25 @@ export class DeliveryTable {
         d.expiresAt ?? null,
         d.skipReason ?? null,
         d.createdAt,
-        skipped ? "skipped" : "queued",
+        status,
         d.notBefore,
         d.skipReason ?? null,
-        d.createdAt,
+        updatedAt,
       );
+      if (changes === 0 || !due) continue;
+      if (!leasing) {
+        lease.queuedDue++;
+        continue;
+      }
+      lease.leased.push({
+        ...d,
+        id: Number(lastInsertRowid),
+        project,
+        status,
+        attempts: 0,
+        nextAttemptAt: d.notBefore,
+        updatedAt,
+      });
     }
   }
 

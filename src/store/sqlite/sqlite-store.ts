@@ -9,6 +9,8 @@ import {
 } from "../../core/state.js";
 import type {
   CommitBatch,
+  CommitResult,
+  DeliveryLease,
   DeliveryQuery,
   DeliveryUpdate,
   LogEntry,
@@ -49,8 +51,8 @@ export class SqliteStore implements Store {
   private readonly documents: DocumentTable;
   private readonly nodeStatsTable: NodeStatsTable;
   private readonly partitions: PartitionTable;
-  private readonly commitBatch: (batch: CommitBatch) => void;
-  private readonly commitBatches: (batches: readonly CommitBatch[]) => void;
+  private readonly commitBatch: (batch: CommitBatch, lease: LeaseInCommit) => void;
+  private readonly commitBatches: (batches: readonly CommitBatch[], lease: LeaseInCommit) => void;
   private readonly claim: (now: Millis, limit: number, leaseMs: number) => StoredDelivery[];
   private readonly update: (updates: readonly DeliveryUpdate[]) => void;
   private readonly erase: (project: string, userId: string) => void;
@@ -67,10 +69,14 @@ export class SqliteStore implements Store {
     this.nodeStatsTable = new NodeStatsTable(db);
     this.partitions = new PartitionTable(db);
     // Through the log's wrapper: a commit may append emitted events, whose rows it must record.
-    this.commitBatch = connection.log.transaction((batch: CommitBatch) => this.write(batch));
-    this.commitBatches = connection.log.transaction((batches: readonly CommitBatch[]) => {
-      for (const batch of batches) this.write(batch);
-    });
+    this.commitBatch = connection.log.transaction((batch: CommitBatch, lease: LeaseInCommit) =>
+      this.write(batch, lease),
+    );
+    this.commitBatches = connection.log.transaction(
+      (batches: readonly CommitBatch[], lease: LeaseInCommit) => {
+        for (const batch of batches) this.write(batch, lease);
+      },
+    );
     this.claim = db.transaction((now: Millis, limit: number, leaseMs: number) =>
       this.deliveries.claim(now, limit, leaseMs),
     );
@@ -110,15 +116,19 @@ export class SqliteStore implements Store {
   }
 
   /** Commits a batch in one transaction: state, timers, outbox, journal, emitted events, counters, offset. */
-  async commit(batch: CommitBatch): Promise<void> {
+  async commit(batch: CommitBatch, lease?: DeliveryLease): Promise<CommitResult> {
     this.open();
-    this.commitBatch(batch);
+    const result = leaseInCommit(lease);
+    this.commitBatch(batch, result);
+    return { leased: result.leased, queuedDue: result.queuedDue };
   }
 
   /** Several partitions' batches in one transaction: one WAL commit instead of one per partition. */
-  async commitMany(batches: readonly CommitBatch[]): Promise<void> {
+  async commitMany(batches: readonly CommitBatch[], lease?: DeliveryLease): Promise<CommitResult> {
     this.open();
-    this.commitBatches(batches);
+    const result = leaseInCommit(lease);
+    this.commitBatches(batches, result);
+    return { leased: result.leased, queuedDue: result.queuedDue };
   }
 
   async consumedOffset(partition: number): Promise<number> {
@@ -286,7 +296,7 @@ export class SqliteStore implements Store {
   }
 
   /** The body of a commit; runs inside its transaction. */
-  private write(batch: CommitBatch): void {
+  private write(batch: CommitBatch, lease: LeaseInCommit): void {
     const { partition } = batch;
     if (batch.epoch !== undefined) this.partitions.fence(partition, batch.epoch);
     for (const change of batch.changes) {
@@ -296,7 +306,7 @@ export class SqliteStore implements Store {
       // Cancels first: a timer cancelled and set again in one batch stays set.
       this.timers.delete(project, change.timersCancelled);
       this.timers.put(project, partition, change.timersSet);
-      this.deliveries.insert(project, change.deliveries);
+      this.deliveries.insert(project, change.deliveries, lease);
       this.journalLines.insert(project, change.journal);
       this.nodeStatsTable.add(project, change.counters);
       if (change.emitted.length > 0) {
@@ -308,6 +318,15 @@ export class SqliteStore implements Store {
     }
     this.partitions.setConsumedOffset(partition, batch.consumedOffset);
   }
+}
+
+/** A commit's lease and what it leased so far. */
+type LeaseInCommit = DeliveryLease & CommitResult;
+
+/** Without a lease nothing is due to it: nothing leased, nothing counted. */
+function leaseInCommit(lease: DeliveryLease | undefined): LeaseInCommit {
+  const { now, limit } = lease ?? { now: Number.NEGATIVE_INFINITY, limit: 0 };
+  return { now, limit, leased: [], queuedDue: 0 };
 }
 
 function emittedEntry(project: string, partition: number, event: EmittedEvent, now: Millis): LogEntry {
