@@ -58,6 +58,29 @@ export function stateCases(name: string, test: StorageCase): void {
       assert.equal(await store.consumedOffset(1), 0);
     });
 
+    test("users read one or two at a time come back as when read many at once", async ({ store }) => {
+      const instances = [
+        instance("u1", "j2", "b"),
+        instance("u1", "j1", "z"),
+        instance("u1", "j1", "a"),
+        instance("u3", "j1", "", { status: "held" }),
+      ];
+      const profiles = [profile("u1"), profile("u2", { plan: "free" })];
+      await store.commit(batch(1, [changes(A, { profiles, instances })]));
+      const ids = ["u1", "u2", "u3", "ghost"];
+      const together = await store.loadUsers(A, ids);
+      for (const id of ids) assert.deepEqual((await store.loadUsers(A, [id])).get(id), together.get(id), id);
+      const pair = await store.loadUsers(A, ["u3", "u1"]);
+      assert.deepEqual([pair.get("u3"), pair.get("u1")], [together.get("u3"), together.get("u1")]);
+      // Instances come in (journey, key) order; a user with instances and no profile has both.
+      assert.deepEqual(
+        together.get("u1")?.instances.map((i) => `${i.journeyId}/${i.key}`),
+        ["j1/a", "j1/z", "j2/b"],
+      );
+      assert.equal(together.get("u3")?.profile, undefined);
+      assert.equal(together.get("u3")?.instances.length, 1);
+    });
+
     test("a later commit replaces profiles and instances by key", async ({ store }) => {
       await store.commit(
         batch(1, [changes(A, { profiles: [profile("u1", { v: 1 })], instances: [instance("u1")] })]),

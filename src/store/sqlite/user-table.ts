@@ -7,6 +7,8 @@ import { prepareSqlFile, type Statements } from "./sql-files.js";
 const STATEMENTS = [
   "loadProfiles",
   "loadInstances",
+  "loadProfile",
+  "loadUserInstances",
   "upsertProfile",
   "upsertInstance",
   "userIds",
@@ -14,6 +16,9 @@ const STATEMENTS = [
   "eraseProfile",
   "eraseInstances",
 ] as const;
+
+/** Users read by point lookups rather than through a JSON array (measured: 1-2 faster, 4 even). */
+const POINT_LOOKUPS_UP_TO = 2;
 
 /** A row of the instances table as SQLite returns it. */
 export interface InstanceRow {
@@ -36,10 +41,26 @@ export class UserTable {
     this.sql = prepareSqlFile(db, "users.sql", STATEMENTS);
   }
 
-  /** State of the given users that have any; one query per table. */
+  /**
+   * State of the given users that have any: one query per table, or for one or two users, one
+   * point lookup per table and user (cheaper than the JSON array's table below three users: the
+   * executor's batches at a steady few thousand events a second hold one or two users).
+   */
   load(project: string, userIds: readonly string[]): Map<string, UserState> {
     const users = new Map<string, UserState>();
     if (userIds.length === 0) return users;
+    if (userIds.length <= POINT_LOOKUPS_UP_TO) {
+      for (const userId of userIds) {
+        const profile = this.sql.loadProfile.get(project, userId) as { body: string } | undefined;
+        const rows = this.sql.loadUserInstances.all(project, userId) as InstanceRow[];
+        if (!profile && rows.length === 0) continue;
+        users.set(userId, {
+          profile: profile ? (JSON.parse(profile.body) as Profile) : undefined,
+          instances: rows.map(instanceFromRow),
+        });
+      }
+      return users;
+    }
     const ids = JSON.stringify(userIds);
     for (const row of this.sql.loadProfiles.all(project, ids) as { user_id: string; body: string }[]) {
       users.set(row.user_id, { profile: JSON.parse(row.body) as Profile, instances: [] });
