@@ -17,9 +17,6 @@ const STATEMENTS = [
   "eraseInstances",
 ] as const;
 
-/** Users read by point lookups rather than through a JSON array (measured: 1-2 faster, 4 even). */
-const POINT_LOOKUPS_UP_TO = 2;
-
 /** A row of the instances table as SQLite returns it. */
 export interface InstanceRow {
   user_id: string;
@@ -42,18 +39,19 @@ export class UserTable {
   }
 
   /**
-   * State of the given users that have any: one query per table, or for one or two users, one
-   * point lookup per table and user (cheaper than the JSON array's table below three users: the
-   * executor's batches at a steady few thousand events a second hold one or two users).
+   * State of the given users that have any: one query per table. One user is read by point
+   * lookups instead, without the JSON array's table (a few µs less a call on a 1M-user file,
+   * `bench/micro/load-users.ts`): the executor's batches at a steady few thousand events a
+   * second mostly hold one user.
    */
   load(project: string, userIds: readonly string[]): Map<string, UserState> {
     const users = new Map<string, UserState>();
     if (userIds.length === 0) return users;
-    if (userIds.length <= POINT_LOOKUPS_UP_TO) {
-      for (const userId of userIds) {
-        const profile = this.sql.loadProfile.get(project, userId) as { body: string } | undefined;
-        const rows = this.sql.loadUserInstances.all(project, userId) as InstanceRow[];
-        if (!profile && rows.length === 0) continue;
+    if (userIds.length === 1) {
+      const userId = userIds[0] as string;
+      const profile = this.sql.loadProfile.get(project, userId) as { body: string } | undefined;
+      const rows = this.sql.loadUserInstances.all(project, userId) as InstanceRow[];
+      if (profile || rows.length > 0) {
         users.set(userId, {
           profile: profile ? (JSON.parse(profile.body) as Profile) : undefined,
           instances: rows.map(instanceFromRow),

@@ -13,7 +13,7 @@ ORDER BY user_id, journey_id, key;
 
 -- name: loadProfile
 -- params: project, userId
--- One user: a point lookup, without json_each's table (~7 µs a call less on a 1M-user file).
+-- One user: a point lookup, without json_each's table (see UserTable.load).
 SELECT user_id, body FROM profiles WHERE project = ? AND user_id = ?;
 
 -- name: loadUserInstances
