@@ -65,13 +65,16 @@ for (const k of [1, 2, 4, 8]) {
       }
     };
     // Each goes first in turn: the page cache warms as a round goes.
-    const [storeUs, queryUs] =
-      round % 2 === 0
-        ? [await perCall(viaStore, calls), await perCall(viaQuery, calls)]
-        : [await perCall(viaQuery, calls), await perCall(viaStore, calls)].reverse();
-    console.log(
-      `${k}  ${(storeUs as number).toFixed(1).padStart(9)}  ${(queryUs as number).toFixed(1).padStart(15)}`,
-    );
+    let storeUs: number;
+    let queryUs: number;
+    if (round % 2 === 0) {
+      storeUs = await perCall(viaStore, calls);
+      queryUs = await perCall(viaQuery, calls);
+    } else {
+      queryUs = await perCall(viaQuery, calls);
+      storeUs = await perCall(viaStore, calls);
+    }
+    console.log(`${k}  ${storeUs.toFixed(1).padStart(9)}  ${queryUs.toFixed(1).padStart(15)}`);
   }
 }
 await store.close();

@@ -189,10 +189,9 @@ async function atRate(
 }
 
 /**
- * Waits (at most `maxMs`) until the receiver has recorded `expected`
- * window probes. Counting every webhook instead ended the wait early once the workload's own
- * webhooks and the warm-up's probes made up the number: at 20k/s the row then held the first
- * ~59% of the probes to arrive.
+ * Waits (at most `maxMs`) until the receiver has recorded `expected` window probes. Counting
+ * every webhook instead ended the wait early once the workload's own webhooks and the warm-up's
+ * probes made up the number: at 20k/s the row then held the first ~59% of the probes to arrive.
  */
 async function waitForProbes(receiver: WebhookReceiver, expected: number, maxMs: number): Promise<void> {
   const deadline = Date.now() + maxMs;

@@ -139,8 +139,12 @@ export class Dispatcher {
    * outbox may hold due deliveries no claim has taken (those go first) or once stopped.
    */
   room(): number {
-    if (this.stopped || this.mayHaveDue) return 0;
-    return Math.max(0, Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount - this.handed.length));
+    return this.stopped || this.mayHaveDue ? 0 : Math.max(0, this.freeRoom());
+  }
+
+  /** Deliveries it has room for beside those held or handed over, at most a claim's worth. */
+  private freeRoom(): number {
+    return Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount - this.handed.length);
   }
 
   /** Deliveries a commit wrote leased to this dispatcher (see `room`): routed as claimed ones. */
@@ -247,7 +251,7 @@ export class Dispatcher {
       await this.route(handed);
     }
     while (!this.stopped && this.mayHaveDue && this.inFlight < this.concurrency) {
-      const room = Math.min(this.claimLimit, this.concurrency * 8 - this.heldCount);
+      const room = this.freeRoom();
       if (room <= 0) return;
       const claimed = await store.claimDeliveries(clock.now(), room, this.leaseMs);
       this.mayHaveDue = claimed.length >= room;

@@ -14,7 +14,7 @@ ORDER BY user_id, journey_id, key;
 -- name: loadProfile
 -- params: project, userId
 -- One user: a point lookup, without json_each's table (see UserTable.load).
-SELECT user_id, body FROM profiles WHERE project = ? AND user_id = ?;
+SELECT body FROM profiles WHERE project = ? AND user_id = ?;
 
 -- name: loadUserInstances
 -- params: project, userId
