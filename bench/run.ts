@@ -1,6 +1,6 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { provenance } from "./lib/machine.js";
+import { cpuShares, cpuTimes, provenance } from "./lib/machine.js";
 import { RESULTS_DIR, type ScenarioResult, writeResult } from "./lib/results.js";
 import { renderTable } from "./lib/table.js";
 import { type RunOptions, type Scenario, type ScenarioContext, scratchDir } from "./scenarios/context.js";
@@ -83,14 +83,19 @@ async function main(): Promise<number> {
       log: (line) => process.stderr.write(`${line}\n`),
     };
     process.stderr.write(`[${scenario.name}] ${scenario.summary}\n`);
+    const cpuBefore = cpuTimes();
     try {
       const result = await scenario.run(context);
       earlier.set(scenario.name, result);
       for (const table of result.tables) process.stdout.write(`${renderTable(table)}\n\n`);
-      const file = await writeResult(result, machine, started);
+      const cpu = cpuShares(cpuBefore, cpuTimes());
+      const file = await writeResult(result, machine, started, cpu);
       const seconds = ((Date.now() - started.getTime()) / 1000).toFixed(0);
+      const shares = cpu
+        ? ` (machine CPU: ${cpu.busyPct}% busy, ${cpu.iowaitPct}% waiting for disk, ${cpu.stealPct}% stolen by the hypervisor)`
+        : "";
       process.stderr.write(
-        `[${scenario.name}] done in ${seconds} s -> ${path.relative(process.cwd(), file)}\n\n`,
+        `[${scenario.name}] done in ${seconds} s${shares} -> ${path.relative(process.cwd(), file)}\n\n`,
       );
     } catch (error) {
       failed++;

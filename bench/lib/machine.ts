@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 
 /** Where a figure was measured: the machine and the code. */
@@ -39,4 +40,57 @@ function gitState(): { commit: string; dirty: boolean } {
   } catch {
     return { commit: "unknown", dirty: true };
   }
+}
+
+/** The machine's CPU time so far by kind, in clock ticks summed over cores (Linux `/proc/stat`). */
+export interface CpuTimes {
+  busy: number;
+  iowait: number;
+  steal: number;
+  total: number;
+}
+
+/** The machine-wide CPU counters now; undefined where `/proc/stat` cannot be read. */
+export function cpuTimes(): CpuTimes | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user)
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (ticks.length < 8 || ticks.some((n) => !Number.isFinite(n))) return undefined;
+    const [u, n, s, i, w, q, sq, st] = ticks as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    return { busy: u + n + s + q + sq, iowait: w, steal: st, total: u + n + s + i + w + q + sq + st };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How the machine's CPU time went between two readings, in percent of all of it: busy (this run
+ * and anything else), waiting for disk, and stolen by the hypervisor for other guests. A VM's
+ * figures move with the steal: runs compared side by side should show similar steal.
+ */
+export interface CpuShares {
+  busyPct: number;
+  iowaitPct: number;
+  stealPct: number;
+}
+
+export function cpuShares(from: CpuTimes | undefined, to: CpuTimes | undefined): CpuShares | undefined {
+  if (!from || !to || to.total <= from.total) return undefined;
+  const total = to.total - from.total;
+  const pct = (a: number, b: number) => Math.round(((b - a) / total) * 1000) / 10;
+  return {
+    busyPct: pct(from.busy, to.busy),
+    iowaitPct: pct(from.iowait, to.iowait),
+    stealPct: pct(from.steal, to.steal),
+  };
 }

@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Provenance } from "./machine.js";
+import type { CpuShares, Provenance } from "./machine.js";
 import type { Table } from "./table.js";
 
 /** bench/results: full runs are committed; quick runs go to bench/results/quick (git-ignored). */
@@ -23,13 +23,14 @@ export async function writeResult(
   result: ScenarioResult,
   provenance: Provenance,
   startedAt: Date,
+  cpu?: CpuShares,
 ): Promise<string> {
   const dir = result.mode === "quick" ? path.join(RESULTS_DIR, "quick") : RESULTS_DIR;
   await mkdir(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   // Experiment knobs (docs/benchmarks.md) change what a figure means: they travel with it.
   const knobs = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("BENCH_")));
-  const body = `${JSON.stringify({ ...result, startedAt: startedAt.toISOString(), ...provenance, knobs }, null, 2)}\n`;
+  const body = `${JSON.stringify({ ...result, startedAt: startedAt.toISOString(), ...provenance, cpu, knobs }, null, 2)}\n`;
   // A full-size run with knobs set is an experiment: it must not replace the committed -latest figures.
   const experiment = Object.keys(knobs).length > 0 && result.mode === "full";
   const file = path.join(
