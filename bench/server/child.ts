@@ -127,6 +127,9 @@ const engine = new Engine({
     ? { cacheRemembered: Number(process.env.BENCH_CACHE_REMEMBERED) }
     : {}),
   ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
+  ...(process.env.BENCH_MIN_ROUND_BUDGET_MS
+    ? { minRoundBudgetMs: Number(process.env.BENCH_MIN_ROUND_BUDGET_MS) }
+    : {}),
   // BENCH_TIMER_HORIZON_MS: how far ahead the timer service holds due timers in memory (default 60 s).
   timerHorizonMs: process.env.BENCH_TIMER_HORIZON_MS
     ? Number(process.env.BENCH_TIMER_HORIZON_MS)

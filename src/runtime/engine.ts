@@ -32,6 +32,8 @@ export interface EngineOptions {
   cacheRemembered?: number;
   /** Time the executor runs advance() before a round commits and yields (see ExecutorOptions). */
   roundBudgetMs?: number;
+  /** Shortest round budget, used while the executor keeps up (see ExecutorOptions). */
+  minRoundBudgetMs?: number;
   /**
    * Inputs appended but not yet applied, over all partitions, from which new events are refused
    * with 429 until the executor catches up (default 1,000,000; 0: no limit). Events already
@@ -147,6 +149,7 @@ export class Engine {
       cacheSize: options.cacheSize,
       cacheRemembered: options.cacheRemembered,
       roundBudgetMs: options.roundBudgetMs,
+      minRoundBudgetMs: options.minRoundBudgetMs,
       // A commit writes the deliveries it can leased to the dispatcher and hands them over; it
       // wakes the dispatcher for the due ones it queued (they wait for a claim).
       deliveryRoom: options.delivery === false ? undefined : () => this.dispatcher?.room() ?? 0,

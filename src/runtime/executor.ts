@@ -38,12 +38,21 @@ export interface ExecutorOptions {
   /** Inputs of several partitions committed together, at most (default 5,000). */
   commitInputs?: number;
   /**
-   * Time spent running advance() before a round commits and yields to the event loop (default
-   * 40 ms): bounds how long HTTP intake and provider calls wait behind the executor under a
-   * backlog, while keeping commits large enough (thousands of inputs) to amortise their cost.
+   * Longest time spent running advance() before a round commits and yields to the event loop
+   * (default 40 ms): bounds how long HTTP intake and provider calls wait behind the executor under
+   * a backlog, while keeping commits large enough (thousands of inputs) to amortise their cost.
    * At 8 ms a saturated engine committed 1,000 inputs at a time and fell behind at 20k/s.
    */
   roundBudgetMs?: number;
+  /**
+   * Shortest round budget (default 10 ms, at most `roundBudgetMs`). A round that leaves work for
+   * the next (a partition it had no time for, a full batch) doubles the next one's budget, up to
+   * `roundBudgetMs`; a round that takes everything halves it, down to this. An engine keeping up
+   * then commits and yields every few ms, so a burst after a stall (a collection, a WAL
+   * hand-over) drains in short rounds instead of one that holds the thread for 40 ms, and a
+   * saturated engine still commits thousands of inputs at a time.
+   */
+  minRoundBudgetMs?: number;
   maxSteps?: number;
   /**
    * Due deliveries the next commit may write leased and hand over (the dispatcher's room). Absent:
@@ -121,6 +130,9 @@ export class Executor {
   private readonly batchSize: number;
   private readonly commitInputs: number;
   private readonly roundBudgetMs: number;
+  private readonly minRoundBudgetMs: number;
+  /** The next round's budget, between the two above (see ExecutorOptions.minRoundBudgetMs). */
+  private budgetMs: number;
   private pumping: Promise<void> | undefined;
   /** Callers of `exclusive` running or waiting: no batch starts meanwhile. */
   private holds = 0;
@@ -133,6 +145,13 @@ export class Executor {
     this.cache = new UserCache(options.cacheSize ?? DEFAULT_CACHE_SIZE, options.cacheRemembered);
     this.commitInputs = options.commitInputs ?? 5000;
     this.roundBudgetMs = options.roundBudgetMs ?? 40;
+    this.minRoundBudgetMs = Math.min(options.minRoundBudgetMs ?? 10, this.roundBudgetMs);
+    this.budgetMs = this.minRoundBudgetMs;
+  }
+
+  /** The budget of the executor's next round, in ms (for tests and metrics). */
+  get roundBudget(): number {
+    return this.budgetMs;
   }
 
   /** Loads consumed offsets and catches up on everything appended while down. */
@@ -210,11 +229,14 @@ export class Executor {
       const prepared: Prepared[] = [];
       let committed: CommitResult;
       let inputs = 0;
-      const roundEnds = performance.now() + this.roundBudgetMs;
+      // Work this round leaves for the next: partitions it had no room for, full batches.
+      let left = false;
+      const roundEnds = performance.now() + this.budgetMs;
       try {
         for (const partition of partitions) {
           if (this.stopped || inputs >= this.commitInputs || (inputs > 0 && performance.now() > roundEnds)) {
             this.dirty.add(partition);
+            left = true;
             continue;
           }
           const batch = await this.prepare(partition);
@@ -240,7 +262,14 @@ export class Executor {
         return;
       }
       if (committed.leased.length > 0 || committed.queuedDue > 0) this.options.onDeliveries?.(committed);
-      for (const batch of prepared) if (this.finish(batch)) this.dirty.add(batch.partition);
+      for (const batch of prepared) {
+        if (!this.finish(batch)) continue;
+        this.dirty.add(batch.partition);
+        left = true;
+      }
+      this.budgetMs = left
+        ? Math.min(this.roundBudgetMs, this.budgetMs * 2)
+        : Math.max(this.minRoundBudgetMs, this.budgetMs / 2);
       this.cache.evict();
       // The store answers synchronously: yield between rounds so HTTP intake, the group commit
       // of the log and provider calls keep running while a backlog drains.
