@@ -57,16 +57,7 @@ export function cpuTimes(): CpuTimes | undefined {
     // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is in user)
     const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
     if (ticks.length < 8 || ticks.some((n) => !Number.isFinite(n))) return undefined;
-    const [u, n, s, i, w, q, sq, st] = ticks as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [u = 0, n = 0, s = 0, i = 0, w = 0, q = 0, sq = 0, st = 0] = ticks;
     return { busy: u + n + s + q + sq, iowait: w, steal: st, total: u + n + s + i + w + q + sq + st };
   } catch {
     return undefined;
