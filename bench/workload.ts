@@ -24,10 +24,17 @@ export interface WorkloadOptions {
   journeys?: number;
   /** Shares of the three event classes (default 0.7 / 0.2 / 0.1). */
   mix?: { noise: number; engage: number; finish: number };
+  /**
+   * Events carry an `id`, as clients that retry send them (default: `BENCH_EVENT_IDS=1`): the
+   * engine then records each id for deduplication (docs/storage.md), a write events without one
+   * skip.
+   */
+  eventIds?: boolean;
 }
 
 /** An event as POST /v1/events takes it. */
 export interface BenchEvent {
+  id?: string;
   userId: string;
   name: string;
   properties: JsonObject;
@@ -80,6 +87,7 @@ export class Workload {
   readonly journeys: JourneyVariant[];
   readonly noiseNames: string[];
   private readonly mix: { noise: number; engage: number; finish: number };
+  readonly eventIds: boolean;
   private readonly engageSpecs: { variant: JourneyVariant; specs: EventSpec[] }[];
   private readonly finishSpecs: { variant: JourneyVariant; specs: EventSpec[] }[];
 
@@ -87,6 +95,7 @@ export class Workload {
     this.users = options.users;
     this.seed = options.seed ?? 20_240_601;
     this.mix = options.mix ?? { noise: 0.7, engage: 0.2, finish: 0.1 };
+    this.eventIds = options.eventIds ?? process.env.BENCH_EVENT_IDS === "1";
     this.base = loadBaseJourneys();
     this.journeys = journeyVariants(this.base.journeys, options.journeys ?? 20);
     const reactive = reactiveEventNames(this.journeys, this.base.segments);
@@ -133,7 +142,8 @@ export class Workload {
 
   /** A deterministic stream of events over all users; `stream` separates concurrent clients. */
   events(stream: number): EventStream {
-    return new EventStream(this, new Prng((this.seed + Math.imul(stream + 1, 0x85ebca6b)) >>> 0));
+    const prng = new Prng((this.seed + Math.imul(stream + 1, 0x85ebca6b)) >>> 0);
+    return new EventStream(this, prng, this.eventIds ? `s${this.seed}-${stream}-` : undefined);
   }
 
   /** The class of the next event, for a draw in [0, 1). */
@@ -172,15 +182,22 @@ export class Workload {
 export class EventStream {
   readonly counts: { [kind in EventClass]: number } = { noise: 0, engage: 0, finish: 0 };
 
+  private sent = 0;
+
   constructor(
     private readonly workload: Workload,
     private readonly prng: Prng,
+    /** Prefix of the ids events carry (unique per stream), or none. */
+    private readonly idPrefix?: string,
   ) {}
 
   next(): BenchEvent {
     const kind = this.workload.classify(this.prng.float());
     this.counts[kind]++;
-    return this.workload.event(kind, this.prng.int(this.workload.users), this.prng);
+    const event = this.workload.event(kind, this.prng.int(this.workload.users), this.prng);
+    if (this.idPrefix !== undefined) event.id = `${this.idPrefix}${this.sent}`;
+    this.sent++;
+    return event;
   }
 
   /** The next `count` events. */
