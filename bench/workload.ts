@@ -25,9 +25,9 @@ export interface WorkloadOptions {
   /** Shares of the three event classes (default 0.7 / 0.2 / 0.1). */
   mix?: { noise: number; engage: number; finish: number };
   /**
-   * Events carry an `id`, as clients that retry send them (default: `BENCH_EVENT_IDS=1`): the
-   * engine then records each id for deduplication (docs/storage.md), a write events without one
-   * skip.
+   * Events carry an `id`, as clients that retry send them (default: whether `BENCH_EVENT_IDS=1`
+   * is set): the engine then records each id for deduplication (docs/storage.md), a write events
+   * without one skip.
    */
   eventIds?: boolean;
 }

@@ -146,11 +146,15 @@ export class Executor {
     this.cache = new UserCache(options.cacheSize ?? DEFAULT_CACHE_SIZE, options.cacheRemembered);
     this.commitInputs = options.commitInputs ?? 5000;
     this.roundBudgetMs = options.roundBudgetMs ?? 40;
-    this.minRoundBudgetMs = Math.min(options.minRoundBudgetMs ?? this.roundBudgetMs, this.roundBudgetMs);
+    // At least 1 ms: a budget of 0 would stay 0 when doubled.
+    this.minRoundBudgetMs = Math.max(
+      1,
+      Math.min(options.minRoundBudgetMs ?? this.roundBudgetMs, this.roundBudgetMs),
+    );
     this.budgetMs = this.minRoundBudgetMs;
   }
 
-  /** The budget of the executor's next round, in ms (for tests and metrics). */
+  /** The budget of the executor's next round, in ms (tests read it). */
   get roundBudget(): number {
     return this.budgetMs;
   }
