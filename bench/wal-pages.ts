@@ -23,11 +23,15 @@ import { Workload } from "./workload.js";
  * (SQLite's `dbstat`). Each page written is 4 KiB of WAL that a checkpoint copies back, and a
  * page written at a random place in a large b-tree is usually a page read first.
  *
- * `node --import tsx bench/wal-pages.ts [--mix events|waits] [--users 200000] [--inputs 50000]`
+ * `node --import tsx bench/wal-pages.ts [--mix events|waits] [--users 200000] [--inputs 50000] [--rate 5000]`
  *
  * `events`: the throughput scenario's journeys and event mix; `waits`: entries into a journey
  * that waits 30 days (the timers scenario's scheduling). Half as many inputs as there are users
- * run first, unmeasured, so the b-trees are not empty.
+ * run first, unmeasured, so the b-trees are not empty. `--rate`: the measured events are sent
+ * open loop at that rate (what came due every millisecond in one ingest call) instead of as fast
+ * as the engine takes them, so commits are as small as a steady rate makes them. Transactions
+ * are also printed by what they wrote: user state (executor commits), the log only (appends),
+ * or neither (commits of offsets alone, trims, delivery updates).
  */
 
 const { values } = parseArgs({
@@ -35,11 +39,13 @@ const { values } = parseArgs({
     mix: { type: "string", default: "events" },
     users: { type: "string", default: "200000" },
     inputs: { type: "string", default: "50000" },
+    rate: { type: "string", default: "0" },
     seed: { type: "string", default: "20240601" },
   },
 });
 const mix = values.mix === "waits" ? "waits" : "events";
 const users = Number(values.users);
+const rate = Number(values.rate);
 const inputs = Number(values.inputs);
 if (!(users > 0 && inputs > 0)) throw new Error("--users and --inputs must be positive numbers");
 
@@ -84,6 +90,8 @@ async function measure(): Promise<void> {
         maxLag: 200_000,
         rate: 0,
       });
+    } else if (rate > 0 && first > 0) {
+      await paced(first, count);
     } else {
       const options = { events: count, durationMs: 3_600_000, batch: 1000, concurrency: 4, maxLag: 100_000 };
       await driveWorkload(
@@ -95,6 +103,22 @@ async function measure(): Promise<void> {
       );
     }
     await drain();
+  };
+  // Open loop at `rate` events/s: every millisecond, what came due goes in one ingest call.
+  const paced = async (first: number, count: number): Promise<void> => {
+    const stream = workload.events(first);
+    const start = performance.now();
+    let sent = 0;
+    const pending: Promise<unknown>[] = [];
+    while (sent < count) {
+      const due = Math.min(count, Math.floor(((performance.now() - start) * rate) / 1000));
+      if (due > sent) {
+        pending.push(engine.ingest(project, stream.batch(due - sent)));
+        sent = due;
+      }
+      await sleep(1);
+    }
+    await Promise.all(pending);
   };
   await run(0, Math.floor(users / 2));
   const [truncated] = storage.connection.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
@@ -115,6 +139,8 @@ interface Report {
   commits: number;
   frames: number;
   byObject: Map<string, number>;
+  /** Transactions by what they wrote, with their pages by b-tree. */
+  kinds: Map<string, { commits: number; pages: number; byObject: Map<string, number> }>;
 }
 
 /** Frames of the WAL by the b-tree owning their page now ("(free)" for pages freed since). */
@@ -124,6 +150,7 @@ function pagesByObject(wal: Buffer): Report {
   // page. Frames after the last commit frame belong to no transaction and are left out.
   const pageSize = wal.readUInt32BE(8) === 1 ? 65_536 : wal.readUInt32BE(8);
   const pages: number[] = [];
+  const ends: number[] = [];
   let committed = 0;
   let commits = 0;
   for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
@@ -131,6 +158,7 @@ function pagesByObject(wal: Buffer): Report {
     if (wal.readUInt32BE(at + 4) !== 0) {
       commits++;
       committed = pages.length;
+      ends.push(committed);
     }
   }
   pages.length = committed;
@@ -150,10 +178,27 @@ function pagesByObject(wal: Buffer): Report {
     const name = owner.get(page) ?? "(free)";
     byObject.set(name, (byObject.get(name) ?? 0) + 1);
   }
-  return { pageSize, commits, frames: pages.length, byObject };
+  const kinds = new Map<string, { commits: number; pages: number; byObject: Map<string, number> }>();
+  let start = 0;
+  for (const end of ends) {
+    const names = pages.slice(start, end).map((page) => owner.get(page) ?? "(free)");
+    const kind =
+      names.includes("instances") || names.includes("profiles")
+        ? "user state"
+        : names.includes("log")
+          ? "log only"
+          : "neither";
+    const entry = kinds.get(kind) ?? { commits: 0, pages: 0, byObject: new Map() };
+    entry.commits++;
+    entry.pages += names.length;
+    for (const name of names) entry.byObject.set(name, (entry.byObject.get(name) ?? 0) + 1);
+    kinds.set(kind, entry);
+    start = end;
+  }
+  return { pageSize, commits, frames: pages.length, byObject, kinds };
 }
 
-function print({ pageSize, commits, frames, byObject }: Report, elapsedMs: number): void {
+function print({ pageSize, commits, frames, byObject, kinds }: Report, elapsedMs: number): void {
   const perInput = (n: number): string => (n / inputs).toFixed(3);
   console.log(
     `${mix}: ${inputs.toLocaleString("en-US")} inputs over ${users.toLocaleString("en-US")} users in ` +
@@ -166,6 +211,15 @@ function print({ pageSize, commits, frames, byObject }: Report, elapsedMs: numbe
   for (const [name, count] of [...byObject].sort((a, b) => b[1] - a[1])) {
     console.log(
       `${name.padEnd(28)} ${String(count).padStart(8)} ${perInput(count).padStart(9)} ${(count / commits).toFixed(1).padStart(9)}`,
+    );
+  }
+  for (const [kind, entry] of kinds) {
+    const top = [...entry.byObject]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([name, count]) => `${name} ${(count / entry.commits).toFixed(2)}`);
+    console.log(
+      `transactions writing ${kind}: ${entry.commits}, ${(entry.pages / entry.commits).toFixed(1)} pages each (${top.join(", ")})`,
     );
   }
 }

@@ -12,6 +12,8 @@ import { LatencyHistogram } from "./latency-histogram.js";
  */
 export interface OpenLoopOptions {
   rate: number;
+  /** Monotonic time (`monotonicMs`) of the first intended send; default: 20 ms from the call. */
+  startAt?: number;
   durationMs: number;
   /** Largest request; a longer stall splits what came due into several requests. */
   maxBatch: number;
@@ -23,23 +25,42 @@ export interface OpenLoopOptions {
 
 export interface OpenLoopResult {
   sent: number;
-  /** Requests not answered 202. */
+  /** Requests not accepted. */
   errors: number;
-  /** Intended send time to the 202, per event, over events due after the mark. */
+  /** Intended send time to the acceptance (202), per event, over events due after the mark. */
   ack: LatencyHistogram;
   /** How far behind schedule the sender itself fell at worst (ms): a client-side limit. */
   maxSendDelayMs: number;
+  /**
+   * Intended send time to the request leaving the sender, per event, over events due after the
+   * mark: the part of every other figure the load generator adds by sharing the machine.
+   */
+  send: LatencyHistogram;
   /** From the first intended send to the last request sent. */
   sendingMs: number;
   /** Until the last answer. */
   elapsedMs: number;
 }
 
-export async function openLoop(client: HttpClient, options: OpenLoopOptions): Promise<OpenLoopResult> {
+/** Sends a request's events to `POST /v1/events`; accepted when answered 202. */
+export function httpSender(client: HttpClient): (events: BenchEvent[]) => Promise<boolean> {
+  return (events) =>
+    client.post("/v1/events", JSON.stringify({ events })).then((response) => response.status === 202);
+}
+
+/**
+ * Runs the loop; `send` delivers one request's events and resolves true when they were accepted
+ * (over HTTP: answered 202; in-process: `Engine.ingest` resolved).
+ */
+export async function openLoop(
+  send: (events: BenchEvent[]) => Promise<boolean>,
+  options: OpenLoopOptions,
+): Promise<OpenLoopResult> {
   const interval = 1000 / options.rate;
   const total = Math.floor((options.rate * options.durationMs) / 1000);
   const ack = new LatencyHistogram();
-  const start = monotonicMs() + 20;
+  const lateness = new LatencyHistogram();
+  const start = options.startAt ?? monotonicMs() + 20;
   const markAt = start + (options.mark?.atMs ?? 0);
   let marked = options.mark === undefined;
   let sent = 0;
@@ -62,14 +83,15 @@ export async function openLoop(client: HttpClient, options: OpenLoopOptions): Pr
         const events: BenchEvent[] = [];
         for (let k = from; k < upTo; k++) {
           const event = options.event(k);
-          event.properties._t = start + k * interval;
+          const intended = start + k * interval;
+          event.properties._t = intended;
+          if (intended >= markAt) lateness.recordMs(now - intended);
           events.push(event);
         }
-        const request = client
-          .post("/v1/events", JSON.stringify({ events }))
+        const request = send(events)
           .then(
-            (response) => {
-              if (response.status !== 202) errors++;
+            (accepted) => {
+              if (!accepted) errors++;
             },
             () => {
               errors++;
@@ -95,6 +117,7 @@ export async function openLoop(client: HttpClient, options: OpenLoopOptions): Pr
     sent,
     errors,
     ack,
+    send: lateness,
     maxSendDelayMs,
     sendingMs: lastSendAt - start,
     elapsedMs: monotonicMs() - start,

@@ -1,17 +1,24 @@
 import type { JourneyDefinition } from "../../src/core/model.js";
-import { sleep } from "../lib/clock.js";
+import { monotonicMs, sleep } from "../lib/clock.js";
 import { HttpClient } from "../lib/http-client.js";
 import { type LatencySummary, NO_LATENCY } from "../lib/latency-histogram.js";
-import { openLoop } from "../lib/open-loop.js";
-import { Prng } from "../lib/prng.js";
+import { latencyEvents, PROBE_SHARE } from "../lib/latency-mix.js";
+import { httpSender, openLoop } from "../lib/open-loop.js";
 import type { ScenarioResult } from "../lib/results.js";
 import { ms, num, type Table } from "../lib/table.js";
 import { WebhookReceiver } from "../lib/webhook-receiver.js";
-import type { LatencyReport } from "../server/protocol.js";
+import type { LatencyReport, OpenLoopReport, Progress } from "../server/protocol.js";
 import { type ServerProcess, ServerUnresponsiveError } from "../server/server-process.js";
-import type { BenchEvent } from "../workload.js";
 import { Workload } from "../workload.js";
-import { API_KEY, ProgressMonitor, publish, type Scenario, seed, startServer } from "./context.js";
+import {
+  API_KEY,
+  cpuBetween,
+  ProgressMonitor,
+  publish,
+  type Scenario,
+  seed,
+  startServer,
+} from "./context.js";
 
 /** Entered by probe events; sends on arrival, so each probe puts one delivery in the outbox. */
 export const PROBE_JOURNEY: JourneyDefinition = {
@@ -26,16 +33,26 @@ export const PROBE_JOURNEY: JourneyDefinition = {
   },
 };
 
-/** Share of the traffic that is probe events (the rest is the workload mix). */
-const PROBE_SHARE = 0.05;
-/** Probe users get nothing but probes, so a delivery in a batch maps to its probe. */
-const PROBE_USERS = 50_000;
+/**
+ * How the events reach the engine: over HTTP from the load generator, or in the server's own
+ * process (`Engine.ingest`, no HTTP on the engine's thread), to show what HTTP costs the tail.
+ */
+type Path = "http" | "in-process";
 
 interface RateFigures {
   rate: number;
+  path: Path;
   sentPerS: number;
   errors: number;
   maxSendDelayMs: number;
+  /** Intended send time to the request leaving the load generator (its own lateness). */
+  send: LatencySummary;
+  /**
+   * The server over the measured window (mark to the last answer): CPU per input it committed,
+   * cores it used, its commits; and the load generator's cores on the same machine.
+   */
+  server: { cpuUsPerInput: number; cores: number; commitsPerS: number; inputsPerCommit: number };
+  clientCores: number;
   /** Intended send time to the 202 (the event is durable in the log). */
   ack: LatencySummary;
   /** Intended send time to the input committed by the executor. */
@@ -74,10 +91,17 @@ export const latency: Scenario = {
     try {
       const published = await publish(context, server, workload, [PROBE_JOURNEY]);
       await seed(context, server, users);
-      for (const rate of rates) {
-        context.log(`  ${num(rate)} events/s open loop: ${warmupS} s warm-up + ${windowS} s measured`);
+      // In-process at the first rate only (5k/s by default): the one the engine keeps up with.
+      const runs: { rate: number; path: Path }[] = [
+        ...rates.map((rate) => ({ rate, path: "http" as const })),
+        ...rates.slice(0, 1).map((rate) => ({ rate, path: "in-process" as const })),
+      ];
+      for (const { rate, path } of runs) {
+        context.log(
+          `  ${num(rate)} events/s open loop (${path}): ${warmupS} s warm-up + ${windowS} s measured`,
+        );
         try {
-          figures.push(await atRate(server, receiver, workload, rate, warmupS, windowS));
+          figures.push(await atRate(server, receiver, workload, rate, path, warmupS, windowS));
         } catch (error) {
           // A server that stops answering is a finding to report, not a reason to lose the other figures.
           if (!(error instanceof ServerUnresponsiveError)) throw error;
@@ -88,6 +112,7 @@ export const latency: Scenario = {
       }
       const row = (f: RateFigures, name: string, summary: LatencySummary | null): (string | number)[] => [
         num(f.rate),
+        f.path,
         name,
         summary ? num(summary.count) : "-",
         summary ? ms(summary.p50) : "n/a",
@@ -98,20 +123,27 @@ export const latency: Scenario = {
       ];
       const table: Table = {
         title: `latency (ms from the intended send time): ${num(users)} users, ${published.published.length} journeys, ${PROBE_SHARE * 100}% probes`,
-        columns: ["rate ev/s", "to", "samples", "p50", "p95", "p99", "p99.9", "max"],
+        columns: ["rate ev/s", "path", "to", "samples", "p50", "p95", "p99", "p99.9", "max"],
         rows: figures.flatMap((f) => [
-          row(f, "202 ack (durable in log)", f.ack),
+          row(f, f.path === "http" ? "202 ack (durable in log)" : "ingest resolved (durable in log)", f.ack),
           row(f, "input committed", f.committed),
           row(f, "delivery in outbox", f.outbox),
           row(f, "webhook provider", f.provider),
           row(f, "(server event-loop delay)", f.eventLoopDelay),
+          row(f, "(sender lateness)", f.send),
         ]),
         notes: [
           ...figures.map(
             (f) =>
-              `${num(f.rate)}/s: sent ${num(f.sentPerS)} ev/s, ${f.errors} failed requests, sender at worst ${ms(f.maxSendDelayMs)} ms behind schedule, drained ${num(f.drainS, 1)} s after the last send, ${num(f.probesReceived)} of ${num(f.outbox.count)} probes received by the webhook provider`,
+              `${num(f.rate)}/s ${f.path}: sent ${num(f.sentPerS)} ev/s, ${f.errors} failed requests, sender at worst ${ms(f.maxSendDelayMs)} ms behind schedule, drained ${num(f.drainS, 1)} s after the last send, ${num(f.probesReceived)} of ${num(f.outbox.count)} probes received by the webhook provider`,
+          ),
+          ...figures.map(
+            (f) =>
+              `${num(f.rate)}/s ${f.path}: server ${num(f.server.cpuUsPerInput, 1)} µs CPU per input committed, ${num(f.server.cores, 2)} cores, ${num(f.server.commitsPerS)} commits/s of ${num(f.server.inputsPerCommit, 1)} inputs; load generator ${num(f.clientCores, 2)} cores`,
           ),
           "webhook provider: the engine's dispatcher posting each probe's webhook to a receiver in the load generator's process",
+          "sender lateness: intended send time to the request leaving the load generator (http; it shares the machine's cores with the server) or to the ingest call (in-process); every other row includes it",
+          "in-process: the same open loop and events run in the server's process, calling Engine.ingest (no HTTP on the engine's thread; the load generator's work is on it instead), at the first rate only",
           ...failures.map((failure) => `FAILED at ${failure}`),
         ],
       };
@@ -134,36 +166,55 @@ async function atRate(
   receiver: WebhookReceiver,
   workload: Workload,
   rate: number,
+  path: Path,
   warmupS: number,
   windowS: number,
 ): Promise<RateFigures> {
-  const client = new HttpClient(server.url, API_KEY, 64);
+  const client = path === "http" ? new HttpClient(server.url, API_KEY, 64) : undefined;
   const monitor = new ProgressMonitor(server, 500);
   await monitor.start();
-  const stream = workload.events(7000 + rate);
-  const prng = new Prng(rate);
-  let probes = 0;
-  const event = (): BenchEvent => {
-    if (prng.float() < PROBE_SHARE) {
-      return { userId: `probe-${probes++ % PROBE_USERS}`, name: "bench_probe", properties: {} };
-    }
-    return stream.next();
+  let atMark: { progress: Progress; clientCpu: NodeJS.CpuUsage; at: number } | undefined;
+  // At the mark: the provider's figures start over, and the server's CPU and commits are sampled.
+  const onMark = async (since: number): Promise<void> => {
+    receiver.latency.reset();
+    receiver.since = since;
+    if (path === "http")
+      await server.request({ cmd: "record", on: true, outboxEvents: ["bench_probe"], since }, 60_000);
+    atMark = { progress: await monitor.sample(), clientCpu: process.cpuUsage(), at: performance.now() };
   };
+  let markTimer: NodeJS.Timeout | undefined;
   try {
-    const result = await openLoop(client, {
-      rate,
-      durationMs: (warmupS + windowS) * 1000,
-      maxBatch: 1000,
-      event,
-      mark: {
-        atMs: warmupS * 1000,
-        run: async (since) => {
-          receiver.latency.reset();
-          receiver.since = since;
-          await server.request({ cmd: "record", on: true, outboxEvents: ["bench_probe"], since }, 60_000);
+    let result: OpenLoopReport;
+    if (client) {
+      const loop = await openLoop(httpSender(client), {
+        rate,
+        durationMs: (warmupS + windowS) * 1000,
+        maxBatch: 1000,
+        event: latencyEvents(workload, rate),
+        mark: { atMs: warmupS * 1000, run: onMark },
+      });
+      result = { ...loop, ack: loop.ack.summary(), send: loop.send.summary() };
+    } else {
+      // The server runs the loop and starts its recording at the mark; this process follows the clock.
+      const startAt = monotonicMs() + 200;
+      const markAt = startAt + warmupS * 1000;
+      markTimer = setTimeout(() => void onMark(markAt), markAt - monotonicMs());
+      result = await server.request<OpenLoopReport>(
+        {
+          cmd: "open-loop",
+          rate,
+          startAt,
+          warmupMs: warmupS * 1000,
+          windowMs: windowS * 1000,
+          outboxEvents: ["bench_probe"],
         },
-      },
-    });
+        (warmupS + windowS) * 1000 + 600_000,
+      );
+    }
+    const end = await monitor.sample();
+    const clientCpu = atMark ? process.cpuUsage(atMark.clientCpu) : { user: 0, system: 0 };
+    const windowUs = atMark ? (performance.now() - atMark.at) * 1000 : 0;
+    const a = atMark?.progress ?? end;
     const drain = await server.request<{ elapsedMs: number }>({ cmd: "drain", timeoutMs: 300_000 }, 360_000);
     const report = await server.request<LatencyReport>({ cmd: "latency", reset: true }, 60_000);
     await server.request({ cmd: "record", on: false }, 60_000);
@@ -171,10 +222,19 @@ async function atRate(
     await waitForProbes(receiver, report.outbox.count, Math.max(15_000, windowS * 2000));
     return {
       rate,
+      path,
       sentPerS: result.sent / (result.sendingMs / 1000),
       errors: result.errors,
       maxSendDelayMs: result.maxSendDelayMs,
-      ack: result.ack.summary(),
+      send: result.send,
+      server: {
+        cpuUsPerInput: cpuBetween(a, end) / Math.max(1, end.consumed - a.consumed),
+        cores: cpuBetween(a, end) / Math.max(1, (end.at - a.at) * 1000),
+        commitsPerS: (end.commits - a.commits) / Math.max(0.001, (end.at - a.at) / 1000),
+        inputsPerCommit: (end.batchInputs - a.batchInputs) / Math.max(1, end.commits - a.commits),
+      },
+      clientCores: windowUs > 0 ? (clientCpu.user + clientCpu.system) / windowUs : 0,
+      ack: result.ack,
       committed: report.committed,
       outbox: report.outbox.count > 0 ? report.outbox : NO_LATENCY,
       provider: receiver.latency.count > 0 ? receiver.latency.summary() : null,
@@ -183,8 +243,9 @@ async function atRate(
       drainS: drain.elapsedMs / 1000,
     };
   } finally {
+    if (markTimer) clearTimeout(markTimer);
     monitor.stop();
-    client.close();
+    client?.close();
   }
 }
 

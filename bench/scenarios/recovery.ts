@@ -2,7 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { monotonicMs, sleep } from "../lib/clock.js";
 import { HttpClient, probe } from "../lib/http-client.js";
-import { openLoop } from "../lib/open-loop.js";
+import { httpSender, openLoop } from "../lib/open-loop.js";
 import type { ScenarioResult } from "../lib/results.js";
 import { bytes, ms, num, type Table } from "../lib/table.js";
 import { freePort } from "../peer/redis-server.js";
@@ -58,7 +58,7 @@ export const recovery: Scenario = {
       context.log(`  workload at ${num(LOAD_RATE)} ev/s, then kill -9 mid-flight`);
       const client = new HttpClient(first.url, API_KEY, 16);
       const stream = workload.events(9000);
-      const loading = openLoop(client, {
+      const loading = openLoop(httpSender(client), {
         rate: LOAD_RATE,
         durationMs: 3000,
         maxBatch: 200,

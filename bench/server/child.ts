@@ -9,6 +9,8 @@ import { RequestError } from "../../src/runtime/errors.js";
 import { openSqlite } from "../../src/store/sqlite/open.js";
 import type { CommitBatch, CommitResult, DeliveryLease } from "../../src/store/types.js";
 import { monotonicMs, sleep } from "../lib/clock.js";
+import { latencyEvents } from "../lib/latency-mix.js";
+import { openLoop } from "../lib/open-loop.js";
 import { Workload } from "../workload.js";
 import { HeapSurvivors } from "./heap-survivors.js";
 import {
@@ -23,6 +25,7 @@ import {
 import type {
   Command,
   Notice,
+  OpenLoopReport,
   Progress,
   Reply,
   Request,
@@ -302,11 +305,35 @@ async function handle(command: Command): Promise<unknown> {
       if (command.reset) recorder.reset();
       return report;
     }
+    case "open-loop": {
+      const { rate, startAt, warmupMs, windowMs, outboxEvents } = command;
+      const result = await openLoop(
+        (events) =>
+          engine.ingest(config.project, events).then(
+            () => true,
+            () => false,
+          ),
+        {
+          rate,
+          startAt,
+          durationMs: warmupMs + windowMs,
+          maxBatch: 1000,
+          event: latencyEvents(theWorkload(), rate),
+          mark: { atMs: warmupMs, run: (markAt) => startRecording(outboxEvents, markAt) },
+        },
+      );
+      return {
+        sent: result.sent,
+        errors: result.errors,
+        ack: result.ack.summary(),
+        send: result.send.summary(),
+        maxSendDelayMs: result.maxSendDelayMs,
+        sendingMs: result.sendingMs,
+      } satisfies OpenLoopReport;
+    }
     case "record":
       if (command.on) {
-        recorder.start(command.outboxEvents, command.since);
-        stallTrace?.reset();
-        await heapSurvivors?.start();
+        await startRecording(command.outboxEvents, command.since);
       } else {
         recorder.stop();
         stallTrace?.write();
@@ -329,6 +356,12 @@ async function handle(command: Command): Promise<unknown> {
       throw new Error(`unknown command ${JSON.stringify(never)}`);
     }
   }
+}
+
+async function startRecording(outboxEvents: string[] | undefined, since: number | undefined): Promise<void> {
+  recorder.start(outboxEvents, since);
+  stallTrace?.reset();
+  await heapSurvivors?.start();
 }
 
 process.on("message", (message: Request) => {
