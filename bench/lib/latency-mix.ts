@@ -8,11 +8,15 @@ export const PROBE_USERS = 50_000;
 
 /**
  * The latency scenario's events at one rate: the workload's mix with probes (`bench_probe`, to
- * `probe-*` users) drawn in. The same at a rate whichever process sends them (the load generator
- * over HTTP, the server child in-process).
+ * `probe-*` users) drawn in. `pass` picks another stream of the mix (the in-process pass runs
+ * after the HTTP one: with the same stream it would find exactly the users the first one cached).
  */
-export function latencyEvents(workload: Workload, rate: number): () => BenchEvent {
-  const stream = workload.events(7000 + rate);
+export function latencyEvents(
+  workload: Workload,
+  rate: number,
+  pass: "http" | "in-process",
+): () => BenchEvent {
+  const stream = workload.events(7000 + rate + (pass === "in-process" ? 500 : 0));
   const prng = new Prng(rate);
   let probes = 0;
   return () => {

@@ -190,7 +190,7 @@ async function atRate(
         rate,
         durationMs: (warmupS + windowS) * 1000,
         maxBatch: 1000,
-        event: latencyEvents(workload, rate),
+        event: latencyEvents(workload, rate, "http"),
         mark: { atMs: warmupS * 1000, run: onMark },
       });
       result = { ...loop, ack: loop.ack.summary(), send: loop.send.summary() };

@@ -318,7 +318,7 @@ async function handle(command: Command): Promise<unknown> {
           startAt,
           durationMs: warmupMs + windowMs,
           maxBatch: 1000,
-          event: latencyEvents(theWorkload(), rate),
+          event: latencyEvents(theWorkload(), rate, "in-process"),
           mark: { atMs: warmupMs, run: (markAt) => startRecording(outboxEvents, markAt) },
         },
       );
