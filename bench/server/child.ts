@@ -35,6 +35,7 @@ import type {
 } from "./protocol.js";
 import { Recorder } from "./recorder.js";
 import { StallTrace } from "./stall-trace.js";
+import { WindowProfile } from "./window-profile.js";
 
 /**
  * A Journeys server for benchmarks, run as a child process: the same wiring as `journeys serve`
@@ -166,6 +167,10 @@ if (stallTrace) {
   if (checkpointer) stallTrace.wrap("checkpointer", checkpointer, ["finish"]);
   stallTrace.watchEventLoop();
 }
+// BENCH_WINDOW_PROFILE=<file.cpuprofile>: a CPU profile of the main thread over the window (window-profile.ts).
+const windowProfile = process.env.BENCH_WINDOW_PROFILE
+  ? new WindowProfile(process.env.BENCH_WINDOW_PROFILE)
+  : undefined;
 // BENCH_HEAP_SURVIVORS=<file.heapprofile>: what outlives scavenges during the window (heap-survivors.ts).
 const heapSurvivors = process.env.BENCH_HEAP_SURVIVORS
   ? new HeapSurvivors(process.env.BENCH_HEAP_SURVIVORS)
@@ -338,6 +343,7 @@ async function handle(command: Command): Promise<unknown> {
         recorder.stop();
         stallTrace?.write();
         await heapSurvivors?.stop();
+        await windowProfile?.stop();
       }
       return null;
     case "storage":
@@ -362,6 +368,7 @@ async function startRecording(outboxEvents: string[] | undefined, since: number 
   recorder.start(outboxEvents, since);
   stallTrace?.reset();
   await heapSurvivors?.start();
+  await windowProfile?.start();
 }
 
 process.on("message", (message: Request) => {
