@@ -174,13 +174,21 @@ async function atRate(
   const monitor = new ProgressMonitor(server, 500);
   await monitor.start();
   let atMark: { progress: Progress; clientCpu: NodeJS.CpuUsage; at: number } | undefined;
-  // At the mark: the provider's figures start over, and the server's CPU and commits are sampled.
+  // At the mark: the provider's figures start over, the server starts recording (over HTTP the
+  // sender waits for it, so nothing due after the mark is committed unrecorded), and the server's
+  // CPU and commits are sampled without holding the sender up.
   const onMark = async (since: number): Promise<void> => {
     receiver.latency.reset();
     receiver.since = since;
+    const clientCpu = process.cpuUsage();
+    monitor.sample().then(
+      (progress) => {
+        atMark = { progress, clientCpu, at: performance.now() };
+      },
+      () => undefined,
+    );
     if (path === "http")
       await server.request({ cmd: "record", on: true, outboxEvents: ["bench_probe"], since }, 60_000);
-    atMark = { progress: await monitor.sample(), clientCpu: process.cpuUsage(), at: performance.now() };
   };
   let markTimer: NodeJS.Timeout | undefined;
   try {
