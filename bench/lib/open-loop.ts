@@ -1,7 +1,7 @@
 import type { BenchEvent } from "../workload.js";
 import { monotonicMs, sleep } from "./clock.js";
 import type { HttpClient } from "./http-client.js";
-import { LatencyHistogram } from "./latency-histogram.js";
+import { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 
 /**
  * An open-loop sender: event k is due at `start + k / rate` whatever happened to earlier
@@ -40,6 +40,23 @@ export interface OpenLoopResult {
   sendingMs: number;
   /** Until the last answer. */
   elapsedMs: number;
+}
+
+/** An open loop's result with its histograms summarised (what crosses the bench's IPC). */
+export interface OpenLoopSummary {
+  sent: number;
+  errors: number;
+  /** Intended send time to the acceptance (HTTP: the 202; in-process: `Engine.ingest` resolving). */
+  ack: LatencySummary;
+  /** Intended send time to the request leaving the sender: the loop's own lateness. */
+  send: LatencySummary;
+  maxSendDelayMs: number;
+  sendingMs: number;
+}
+
+export function summarizeOpenLoop(result: OpenLoopResult): OpenLoopSummary {
+  const { sent, errors, maxSendDelayMs, sendingMs } = result;
+  return { sent, errors, ack: result.ack.summary(), send: result.send.summary(), maxSendDelayMs, sendingMs };
 }
 
 /** Sends a request's events to `POST /v1/events`; accepted when answered 202. */

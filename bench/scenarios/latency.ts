@@ -3,11 +3,11 @@ import { monotonicMs, sleep } from "../lib/clock.js";
 import { HttpClient } from "../lib/http-client.js";
 import { type LatencySummary, NO_LATENCY } from "../lib/latency-histogram.js";
 import { latencyEvents, PROBE_SHARE } from "../lib/latency-mix.js";
-import { httpSender, openLoop } from "../lib/open-loop.js";
+import { httpSender, type OpenLoopSummary, openLoop, summarizeOpenLoop } from "../lib/open-loop.js";
 import type { ScenarioResult } from "../lib/results.js";
 import { ms, num, type Table } from "../lib/table.js";
 import { WebhookReceiver } from "../lib/webhook-receiver.js";
-import type { LatencyReport, OpenLoopReport, Progress } from "../server/protocol.js";
+import type { LatencyReport, Progress } from "../server/protocol.js";
 import { type ServerProcess, ServerUnresponsiveError } from "../server/server-process.js";
 import { Workload } from "../workload.js";
 import {
@@ -192,7 +192,7 @@ async function atRate(
   };
   let markTimer: NodeJS.Timeout | undefined;
   try {
-    let result: OpenLoopReport;
+    let result: OpenLoopSummary;
     if (client) {
       const loop = await openLoop(httpSender(client), {
         rate,
@@ -201,13 +201,13 @@ async function atRate(
         event: latencyEvents(workload, rate, "http"),
         mark: { atMs: warmupS * 1000, run: onMark },
       });
-      result = { ...loop, ack: loop.ack.summary(), send: loop.send.summary() };
+      result = summarizeOpenLoop(loop);
     } else {
       // The server runs the loop and starts its recording at the mark; this process follows the clock.
       const startAt = monotonicMs() + 200;
       const markAt = startAt + warmupS * 1000;
       markTimer = setTimeout(() => void onMark(markAt), markAt - monotonicMs());
-      result = await server.request<OpenLoopReport>(
+      result = await server.request<OpenLoopSummary>(
         {
           cmd: "open-loop",
           rate,

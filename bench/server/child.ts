@@ -10,7 +10,7 @@ import { openSqlite } from "../../src/store/sqlite/open.js";
 import type { CommitBatch, CommitResult, DeliveryLease } from "../../src/store/types.js";
 import { monotonicMs, sleep } from "../lib/clock.js";
 import { latencyEvents } from "../lib/latency-mix.js";
-import { openLoop } from "../lib/open-loop.js";
+import { openLoop, summarizeOpenLoop } from "../lib/open-loop.js";
 import { Workload } from "../workload.js";
 import { HeapSurvivors } from "./heap-survivors.js";
 import {
@@ -25,7 +25,6 @@ import {
 import type {
   Command,
   Notice,
-  OpenLoopReport,
   Progress,
   Reply,
   Request,
@@ -327,14 +326,7 @@ async function handle(command: Command): Promise<unknown> {
           mark: { atMs: warmupMs, run: (markAt) => startRecording(outboxEvents, markAt) },
         },
       );
-      return {
-        sent: result.sent,
-        errors: result.errors,
-        ack: result.ack.summary(),
-        send: result.send.summary(),
-        maxSendDelayMs: result.maxSendDelayMs,
-        sendingMs: result.sendingMs,
-      } satisfies OpenLoopReport;
+      return summarizeOpenLoop(result);
     }
     case "record":
       if (command.on) {

@@ -74,18 +74,6 @@ export interface LatencyReport {
   eventLoopDelay: LatencySummary;
 }
 
-/** What an in-process open loop measured (see `openLoop`), histograms summarised. */
-export interface OpenLoopReport {
-  sent: number;
-  errors: number;
-  /** Intended send time to `Engine.ingest` resolving (the events durable in the log). */
-  ack: LatencySummary;
-  /** Intended send time to the ingest call: the loop's own lateness. */
-  send: LatencySummary;
-  maxSendDelayMs: number;
-  sendingMs: number;
-}
-
 export interface StorageReport {
   /** Database plus WAL file, after a checkpoint. */
   fileBytes: number;
@@ -150,7 +138,8 @@ export type Command =
   | { cmd: "timed-waits"; options: TimedWaitsOptions }
   | { cmd: "latency"; reset: boolean }
   /**
-   * The latency scenario's open loop run in the server's own process (no HTTP): events due from
+   * The latency scenario's open loop run in the server's own process (no HTTP; answers an
+   * `OpenLoopSummary`): events due from
    * `startAt` (monotonic ms) at `rate`, recording from `startAt + warmupMs` (the `record` command's
    * work, done by the loop at that moment) for outbox deliveries caused by `outboxEvents`.
    */
