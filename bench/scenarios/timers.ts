@@ -87,7 +87,14 @@ export interface FireFigures {
   /** Longest store commit and longest executor round (due timers taken to committed) while firing, ms. */
   stalls?: { commitMs: number; roundMs: number };
   /** Garbage-collection pauses of the server while firing (longest: over the whole run). */
-  gcPauses?: { count: number; totalMs: number; maxMs: number; majorMs: number; minorMs: number };
+  gcPauses?: {
+    count: number;
+    totalMs: number;
+    maxMs: number;
+    majorMs: number;
+    minorMs: number;
+    majors?: number;
+  };
 }
 
 export interface TimerFigures {
@@ -152,7 +159,7 @@ export function timerTable(figures: TimerFigures): Table {
         : []),
       ...(fire.gcPauses
         ? [
-            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all: ${ms(fire.gcPauses.minorMs)} ms young generation, ${ms(fire.gcPauses.majorMs)} ms full; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
+            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all: ${ms(fire.gcPauses.minorMs)} ms young generation, ${ms(fire.gcPauses.majorMs)} ms in ${fire.gcPauses.majors ?? "?"} full collections; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
           ]
         : []),
       "RSS/timer = RSS growth since before the first wait / pending (includes filling the 64 MiB page cache and the executor's user cache);",
@@ -272,6 +279,7 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
               maxMs: g1.maxMs,
               majorMs: g1.majorMs - g0.majorMs,
               minorMs: g1.minorMs - g0.minorMs,
+              majors: g1.majors - g0.majors,
             },
           }
         : {}),

@@ -1,8 +1,13 @@
 import { existsSync, statSync } from "node:fs";
-import { PerformanceObserver } from "node:perf_hooks";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import BetterSqlite3 from "better-sqlite3";
 import { ApiKeys } from "../../src/api/auth.js";
 import { buildServer } from "../../src/api/server.js";
+import {
+  limitHeapGrowth,
+  SERVE_HEAP_GROWING_PERCENT,
+  SERVE_HEAP_HEADROOM_BYTES,
+} from "../../src/cli/heap-growth.js";
 import type { JsonObject } from "../../src/core/model.js";
 import { Engine } from "../../src/runtime/engine.js";
 import { RequestError } from "../../src/runtime/errors.js";
@@ -51,17 +56,28 @@ const send = (message: Notice | Reply): void => {
 process.on("disconnect", () => process.exit(0));
 
 const timings: { [step: string]: number } = { started: startedAt };
+// The old generation's growth between full collections, as `journeys serve` sets it;
+// BENCH_HEAP_HEADROOM_MB changes the floor (0: half again what survived, whatever its size).
+limitHeapGrowth(
+  SERVE_HEAP_GROWING_PERCENT,
+  process.env.BENCH_HEAP_HEADROOM_MB !== undefined
+    ? Number(process.env.BENCH_HEAP_HEADROOM_MB) * 1024 * 1024
+    : SERVE_HEAP_HEADROOM_BYTES,
+);
 // Garbage-collection pauses of the server's main thread, to tell them apart from storage stalls.
-const gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMs: 0, minorMs: 0 };
+const gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMs: 0, minorMs: 0, majors: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcPauses.count++;
     gcPauses.totalMs += entry.duration;
     gcPauses.maxMs = Math.max(gcPauses.maxMs, entry.duration);
-    // kind 1: scavenge (young generation); 2: mark-sweep-compact; 4: incremental marking; 8: weak callbacks.
+    // Node's kinds (perf_hooks constants): a scavenge of the young generation, a full (mark-compact)
+    // collection's final pause; incremental marking steps and weak callbacks count in the total only.
     const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
-    if (kind === 2) gcPauses.majorMs += entry.duration;
-    else if (kind === 1) gcPauses.minorMs += entry.duration;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      gcPauses.majorMs += entry.duration;
+      gcPauses.majors++;
+    } else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcPauses.minorMs += entry.duration;
   }
 }).observe({ entryTypes: ["gc"] });
 const storage = openSqlite({
@@ -171,9 +187,12 @@ const windowProfile = process.env.BENCH_WINDOW_PROFILE
   ? new WindowProfile(process.env.BENCH_WINDOW_PROFILE)
   : undefined;
 // BENCH_HEAP_SURVIVORS=<file.heapprofile>: what outlives scavenges during the window (heap-survivors.ts).
+// BENCH_HEAP_ALLOCATIONS=<file.heapprofile>: everything allocated during the window, sampled.
 const heapSurvivors = process.env.BENCH_HEAP_SURVIVORS
   ? new HeapSurvivors(process.env.BENCH_HEAP_SURVIVORS)
-  : undefined;
+  : process.env.BENCH_HEAP_ALLOCATIONS
+    ? new HeapSurvivors(process.env.BENCH_HEAP_ALLOCATIONS, 16_384, true)
+    : undefined;
 await engine.start();
 timings.engineStarted = monotonicMs();
 const app = await buildServer({ engine, keys, logger: false });

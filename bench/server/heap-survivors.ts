@@ -15,6 +15,8 @@ export class HeapSurvivors {
     private readonly file: string,
     /** Mean bytes between two samples. */
     private readonly interval = 16_384,
+    /** Keep every allocation sampled, those scavenges freed too (BENCH_HEAP_ALLOCATIONS). */
+    private readonly everything = false,
   ) {}
 
   async start(): Promise<void> {
@@ -25,7 +27,7 @@ export class HeapSurvivors {
     await session.post("HeapProfiler.startSampling", {
       samplingInterval: this.interval,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: false,
+      includeObjectsCollectedByMinorGC: this.everything,
     });
     this.session = session;
   }

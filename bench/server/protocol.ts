@@ -54,7 +54,14 @@ export interface Progress {
   /** Longest store commit and longest executor round so far, in ms. */
   stalls?: { commitMs: number; roundMs: number };
   /** Garbage-collection pauses of the main thread so far. */
-  gcPauses?: { count: number; totalMs: number; maxMs: number; majorMs: number; minorMs: number };
+  gcPauses?: {
+    count: number;
+    totalMs: number;
+    maxMs: number;
+    majorMs: number;
+    minorMs: number;
+    majors: number;
+  };
   /** The child's monotonic clock when sampled. */
   at: number;
 }

@@ -64,8 +64,9 @@ export class ServerProcess {
     options: SpawnOptions = {},
     onNotice?: (notice: Notice) => void,
   ): Promise<ServerProcess> {
-    // What `journeys serve` runs with: --max-semi-space-size=64 (bin/journeys.js) and
-    // --heap-growing-percent=50 (src/cli/heap-growth.ts, set by the CLI at start-up).
+    // What `journeys serve` runs with: --max-semi-space-size=64 (bin/journeys.js) and the old
+    // generation's growth of src/cli/heap-growth.ts, which the CLI sets when it starts serving
+    // (the child does the same; the flag here covers the start).
     const execArgv = [
       "--import",
       "tsx",

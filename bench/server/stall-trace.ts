@@ -1,5 +1,5 @@
 import { openSync, readSync, statSync, writeFileSync } from "node:fs";
-import { PerformanceObserver } from "node:perf_hooks";
+import { constants, PerformanceObserver } from "node:perf_hooks";
 
 interface Segment {
   name: string;
@@ -34,9 +34,8 @@ export class StallTrace {
   ) {
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
-        // kind 1: scavenge; 2: mark-sweep-compact; 4: incremental marking; 8: weak callbacks.
         const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
-        this.record(`gc:${kind}`, entry.startTime, entry.duration);
+        this.record(`gc:${gcKindName(kind)}`, entry.startTime, entry.duration);
       }
     }).observe({ entryTypes: ["gc"] });
   }
@@ -180,4 +179,20 @@ function methodNames(target: object): string[] {
     for (const name of Object.getOwnPropertyNames(o)) if (name !== "constructor") names.add(name);
   }
   return [...names].filter((name) => typeof (target as Record<string, unknown>)[name] === "function");
+}
+
+/** Node's name for a GC pause's kind (its perf_hooks constants: 1 minor, 4 major, 8 incremental, 16 weak callbacks). */
+export function gcKindName(kind: number): string {
+  switch (kind) {
+    case constants.NODE_PERFORMANCE_GC_MINOR:
+      return "scavenge";
+    case constants.NODE_PERFORMANCE_GC_MAJOR:
+      return "mark-compact";
+    case constants.NODE_PERFORMANCE_GC_INCREMENTAL:
+      return "incremental";
+    case constants.NODE_PERFORMANCE_GC_WEAKCB:
+      return "weak-callbacks";
+    default:
+      return String(kind);
+  }
 }
