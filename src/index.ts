@@ -2,6 +2,7 @@
 
 export { ApiKeys } from "./api/auth.js";
 export { buildServer } from "./api/server.js";
+export { limitHeapGrowth } from "./cli/heap-growth.js";
 export { JourneysApiError, JourneysClient } from "./client/index.js";
 export { type AdvanceContext, advance } from "./core/advance.js";
 export { buildCatalog, type Catalog } from "./core/catalog.js";

@@ -97,6 +97,7 @@ describe("journeys CLI", () => {
       ["--cache-size", "0"],
       ["--max-backlog", "lots"],
       ["--event-history", "some"],
+      ["--heap-headroom", "1.5"],
     ] as const) {
       const { code, out } = journeys("serve", "--db", db, flag, value);
       assert.notEqual(code, 0, flag);

@@ -57,7 +57,7 @@ process.on("disconnect", () => process.exit(0));
 
 const timings: { [step: string]: number } = { started: startedAt };
 // The old generation's growth between full collections, as `journeys serve` sets it;
-// BENCH_HEAP_HEADROOM_MB changes the floor (0: half again what survived, whatever its size).
+// BENCH_HEAP_HEADROOM_MB sets a floor under it, as `--heap-headroom` does (default none).
 limitHeapGrowth(
   SERVE_HEAP_GROWING_PERCENT,
   process.env.BENCH_HEAP_HEADROOM_MB !== undefined

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { explainCommand } from "./explain-command.js";
-import { limitHeapGrowth } from "./heap-growth.js";
+import { limitHeapGrowth, SERVE_HEAP_GROWING_PERCENT } from "./heap-growth.js";
 import { keysCommand } from "./keys-command.js";
 import { SERVE_SETTINGS, type ServeOptions, serve } from "./serve-command.js";
 import { simulateCommand } from "./simulate-command.js";
@@ -148,6 +148,11 @@ async function runServe(args: readonly string[]): Promise<number> {
     throw new CliError(
       `--cache-size: expected a whole number of users and instances (at least 1), got ${setting("cache-size")}`,
     );
+  const heapHeadroom = Number(setting("heap-headroom"));
+  if (!Number.isInteger(heapHeadroom) || heapHeadroom < 0)
+    throw new CliError(
+      `--heap-headroom: expected a whole number of MiB (0: none), got ${setting("heap-headroom")}`,
+    );
   const port = Number(setting("port"));
   const partitions = Number(setting("partitions"));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -171,7 +176,7 @@ async function runServe(args: readonly string[]): Promise<number> {
       : {}),
     ...(process.env.JOURNEYS_API_KEY ? { apiKey: process.env.JOURNEYS_API_KEY } : {}),
   };
-  limitHeapGrowth();
+  limitHeapGrowth(SERVE_HEAP_GROWING_PERCENT, heapHeadroom * 1024 * 1024);
   const running = await serve(serveOptions, out);
   out(`Journeys listening on ${running.url} (database ${serveOptions.db})`);
   await new Promise<void>((resolve) => {

@@ -9,6 +9,7 @@ import type { Tracing } from "../observability/tracing.js";
 import { DEFAULT_MAX_BACKLOG, Engine, type EngineOptions } from "../runtime/engine.js";
 import { DEFAULT_CACHE_SIZE } from "../runtime/executor.js";
 import { openSqlite } from "../store/sqlite/open.js";
+import { SERVE_HEAP_HEADROOM_BYTES } from "./heap-growth.js";
 
 export interface ServeOptions {
   db: string;
@@ -86,6 +87,12 @@ export const SERVE_SETTINGS = [
     env: "JOURNEYS_CACHE_SIZE",
     default: String(DEFAULT_CACHE_SIZE),
     help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each); a user read from the file is cached from their second recent read",
+  },
+  {
+    flag: "heap-headroom",
+    env: "JOURNEYS_HEAP_HEADROOM",
+    default: String(SERVE_HEAP_HEADROOM_BYTES / 1024 / 1024),
+    help: "MiB the JavaScript heap may grow past what survived a full collection before the next, when half again is less (0: half again only; more: fewer collections, more memory)",
   },
 ] as const;
 
