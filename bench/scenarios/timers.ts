@@ -245,8 +245,10 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
     });
     await server.request({ cmd: "drain", timeoutMs: 600_000 });
     const slackS = (startAt - Date.now()) / 1000;
-    // From here on only the firing runs: the longest commit and round measured below are its own.
+    // From here on only the firing runs: the longest commit and round measured below are its own,
+    // and so are the WAL restarts and collections counted from this sample.
     await server.request({ cmd: "stalls" });
+    const firing = await monitor.sample();
     const deadline = startAt + sizes.fireS * 1000 + 120_000;
     while (Date.now() < deadline) {
       const progress = await monitor.sample();
@@ -257,8 +259,8 @@ async function fireAtRate(server: ServerProcess, sizes: TimerSizes, leadS: numbe
     const span = (report.timerWindow.last - report.timerWindow.first) / 1000;
     const last = await monitor.sample();
     const stalls = await server.request<{ commitMs: number; roundMs: number }>({ cmd: "stalls" });
-    const [a, b] = [before.checkpointRestarts, last.checkpointRestarts];
-    const [g0, g1] = [before.gcPauses, last.gcPauses];
+    const [a, b] = [firing.checkpointRestarts, last.checkpointRestarts];
+    const [g0, g1] = [firing.gcPauses, last.gcPauses];
     return {
       count,
       rate: sizes.fireRate,
