@@ -9,9 +9,26 @@ export function monotonicMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
-/** Wall-clock epoch milliseconds with a sub-millisecond fraction (timer due times are epoch ms). */
+/** The wall clock's offset from `performance.now()`, and when it was last checked. */
+let wallOffset = Date.now() - performance.now();
+let wallCheckedAt = performance.now();
+
+/**
+ * Wall-clock epoch milliseconds with a sub-millisecond fraction (timer due times are epoch ms).
+ * `performance.timeOrigin + performance.now()` alone drifts from the wall clock over a process's
+ * life (the monotonic clock is not slewed or stepped with it; on this VM the two moved ~1.7 ms
+ * apart within a minute, and a 35-minute timers run recorded every lateness as 0): the offset is
+ * checked against `Date.now()` every 100 ms and taken afresh when they differ by a millisecond
+ * or more (`Date.now()` has whole milliseconds only, so a smaller difference is its truncation).
+ */
 export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
+  const now = performance.now();
+  if (now - wallCheckedAt >= 100) {
+    wallCheckedAt = now;
+    const offset = Date.now() - now;
+    if (Math.abs(offset - wallOffset) >= 1) wallOffset = offset;
+  }
+  return now + wallOffset;
 }
 
 /** Resolves after `ms` milliseconds. */
