@@ -15,9 +15,10 @@ let wallCheckedAt = performance.now();
 
 /**
  * Wall-clock epoch milliseconds with a sub-millisecond fraction (timer due times are epoch ms).
- * `performance.timeOrigin + performance.now()` alone drifts from the wall clock over a process's
- * life (the monotonic clock is not slewed or stepped with it; on this VM the two moved ~1.7 ms
- * apart within a minute, and a 35-minute timers run recorded every lateness as 0): the offset is
+ * `performance.timeOrigin + performance.now()` alone follows the monotonic clock from the
+ * process's start, and misses any later step or slew of the wall clock (a VM paused and resumed,
+ * NTP), by which the engine fires timers: a 35-minute timers run recorded every committed
+ * lateness as 0, its epoch clock behind the wall clock by more than the lateness. The offset is
  * checked against `Date.now()` every 100 ms and taken afresh when they differ by a millisecond
  * or more (`Date.now()` has whole milliseconds only, so a smaller difference is its truncation).
  */
