@@ -33,7 +33,7 @@ const OLD_GENERATION = new Set([
 
 /**
  * The growth to ask for when `liveBytes` survived the last full collection: `percent`, raised
- * so the headroom is at least `headroomBytes`, at most threefold.
+ * so the headroom is at least `headroomBytes`, but never past three times what survived.
  */
 export function growingPercent(liveBytes: number, percent: number, headroomBytes: number): number {
   if (headroomBytes <= 0 || liveBytes <= 0) return headroomBytes > 0 ? MAX_PERCENT : percent;
