@@ -3,7 +3,7 @@ import { sleep } from "../lib/clock.js";
 import type { LatencySummary } from "../lib/latency-histogram.js";
 import type { ScenarioResult } from "../lib/results.js";
 import { bytes, ms, num, type Table } from "../lib/table.js";
-import type { LatencyReport, Progress, StorageReport } from "../server/protocol.js";
+import type { GcPauses, LatencyReport, Progress, StorageReport } from "../server/protocol.js";
 import type { ServerProcess } from "../server/server-process.js";
 import { ProgressMonitor, publish, type Scenario, type ScenarioContext, startServer } from "./context.js";
 
@@ -87,14 +87,7 @@ export interface FireFigures {
   /** Longest store commit and longest executor round (due timers taken to committed) while firing, ms. */
   stalls?: { commitMs: number; roundMs: number };
   /** Garbage-collection pauses of the server while firing (longest: over the whole run). */
-  gcPauses?: {
-    count: number;
-    totalMs: number;
-    maxMs: number;
-    majorMs: number;
-    minorMs: number;
-    majors?: number;
-  };
+  gcPauses?: GcPauses;
 }
 
 export interface TimerFigures {
@@ -159,7 +152,7 @@ export function timerTable(figures: TimerFigures): Table {
         : []),
       ...(fire.gcPauses
         ? [
-            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all: ${ms(fire.gcPauses.minorMs)} ms young generation, ${ms(fire.gcPauses.majorMs)} ms in ${fire.gcPauses.majors ?? "?"} full collections; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
+            `  garbage-collection pauses while firing: ${fire.gcPauses.count} (${ms(fire.gcPauses.totalMs)} ms in all: ${ms(fire.gcPauses.minorMs)} ms young generation, ${ms(fire.gcPauses.majorMs)} ms in ${fire.gcPauses.majors} full collections; longest in the run ${ms(fire.gcPauses.maxMs)} ms)`,
           ]
         : []),
       "RSS/timer = RSS growth since before the first wait / pending (includes filling the 64 MiB page cache and the executor's user cache);",

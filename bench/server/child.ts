@@ -29,6 +29,7 @@ import {
 } from "./in-process-load.js";
 import type {
   Command,
+  GcPauses,
   Notice,
   Progress,
   Reply,
@@ -65,7 +66,7 @@ limitHeapGrowth(
     : SERVE_HEAP_HEADROOM_BYTES,
 );
 // Garbage-collection pauses of the server's main thread, to tell them apart from storage stalls.
-const gcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMs: 0, minorMs: 0, majors: 0 };
+const gcPauses: GcPauses = { count: 0, totalMs: 0, maxMs: 0, majorMs: 0, minorMs: 0, majors: 0 };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     gcPauses.count++;

@@ -6,7 +6,8 @@ import { Session } from "node:inspector/promises";
  * sampling heap profiler over the measurement window, keeping the samples of objects a scavenge
  * copied (whether a later full collection freed them or they are still alive) and leaving out
  * those a scavenge freed. Survivors are what makes scavenges slow and what fills the old
- * generation. The file opens in Chrome DevTools (Memory) or `bench/profile-summary.ts`.
+ * generation. With `everything` (BENCH_HEAP_ALLOCATIONS) it keeps those too: all that was
+ * allocated, by site. The file opens in Chrome DevTools (Memory) or `bench/profile-summary.ts`.
  */
 export class HeapSurvivors {
   private session: Session | undefined;

@@ -30,6 +30,17 @@ export interface ServerConfig {
   cpuProfileDir?: string;
 }
 
+/** Garbage-collection pauses: all of them, scavenges, and full collections' final pauses. */
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  majorMs: number;
+  minorMs: number;
+  /** Full (mark-compact) collections. */
+  majors: number;
+}
+
 export interface Progress {
   /** Inputs appended to the log (all partitions). */
   appended: number;
@@ -54,14 +65,7 @@ export interface Progress {
   /** Longest store commit and longest executor round so far, in ms. */
   stalls?: { commitMs: number; roundMs: number };
   /** Garbage-collection pauses of the main thread so far. */
-  gcPauses?: {
-    count: number;
-    totalMs: number;
-    maxMs: number;
-    majorMs: number;
-    minorMs: number;
-    majors: number;
-  };
+  gcPauses?: GcPauses;
   /** The child's monotonic clock when sampled. */
   at: number;
 }

@@ -182,7 +182,7 @@ function methodNames(target: object): string[] {
 }
 
 /** Node's name for a GC pause's kind (its perf_hooks constants: 1 minor, 4 major, 8 incremental, 16 weak callbacks). */
-export function gcKindName(kind: number): string {
+function gcKindName(kind: number): string {
   switch (kind) {
     case constants.NODE_PERFORMANCE_GC_MINOR:
       return "scavenge";
