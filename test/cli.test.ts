@@ -98,6 +98,7 @@ describe("journeys CLI", () => {
       ["--max-backlog", "lots"],
       ["--event-history", "some"],
       ["--heap-headroom", "1.5"],
+      ["--provider-thread", "maybe"],
     ] as const) {
       const { code, out } = journeys("serve", "--db", db, flag, value);
       assert.notEqual(code, 0, flag);

@@ -158,7 +158,15 @@ const engine = new Engine({
     ? { history: process.env.BENCH_EVENT_HISTORY }
     : {}),
   // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
-  delivery: config.dispatcher ? { provider: { allowPrivateUrls: true } } : false,
+  // BENCH_DISPATCHER=0 (experiment): no dispatcher even where the scenario runs one.
+  // BENCH_PROVIDER_THREAD=1: the providers' calls in their own thread (`delivery.providerThread`).
+  delivery:
+    config.dispatcher && process.env.BENCH_DISPATCHER !== "0"
+      ? {
+          provider: { allowPrivateUrls: true },
+          providerThread: process.env.BENCH_PROVIDER_THREAD === "1",
+        }
+      : false,
   onBatch: (report) => {
     stalls.roundMs = Math.max(stalls.roundMs, report.committedAt - report.startedAt);
     recorder.onBatch(report);
@@ -194,6 +202,13 @@ const heapSurvivors = process.env.BENCH_HEAP_SURVIVORS
   : process.env.BENCH_HEAP_ALLOCATIONS
     ? new HeapSurvivors(process.env.BENCH_HEAP_ALLOCATIONS, 16_384, true)
     : undefined;
+// BENCH_BUSY_POLL=1 (experiment): the event loop never sleeps (a setImmediate spinner).
+if (process.env.BENCH_BUSY_POLL === "1") {
+  const spin = (): void => {
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+}
 await engine.start();
 timings.engineStarted = monotonicMs();
 const app = await buildServer({ engine, keys, logger: false });

@@ -153,6 +153,8 @@ async function runServe(args: readonly string[]): Promise<number> {
     throw new CliError(
       `--heap-headroom: expected a whole number of MiB (0: none), got ${setting("heap-headroom")}`,
     );
+  if (!["on", "off"].includes(setting("provider-thread")))
+    throw new CliError(`--provider-thread: expected on or off, got ${setting("provider-thread")}`);
   const port = Number(setting("port"));
   const partitions = Number(setting("partitions"));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -171,6 +173,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     eventHistory: setting("event-history") === "all" ? "all" : "referenced",
     maxBacklog,
     cacheSize,
+    providerThread: setting("provider-thread") === "on",
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

@@ -33,6 +33,8 @@ export interface ServeOptions {
   journalRetention?: string;
   /** Tracing to use instead of the one configured by OTEL_* variables (tests, embedding). */
   tracing?: Tracing;
+  /** Providers' calls in a worker thread of their own (see EngineOptions.delivery.providerThread). */
+  providerThread?: boolean;
 }
 
 /** The settings of `journeys serve`: each a flag and an environment variable. */
@@ -89,6 +91,12 @@ export const SERVE_SETTINGS = [
     help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each); a user read from the file is cached from their second recent read",
   },
   {
+    flag: "provider-thread",
+    env: "JOURNEYS_PROVIDER_THREAD",
+    default: "on",
+    help: "on: channel providers make their HTTP calls in a worker thread of their own, off the engine's thread; off: on the engine's thread",
+  },
+  {
     flag: "heap-headroom",
     env: "JOURNEYS_HEAP_HEADROOM",
     default: String(SERVE_HEAP_HEADROOM_BYTES / 1024 / 1024),
@@ -129,6 +137,14 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     ...(journalRetentionMs !== undefined ? { journalRetentionMs } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
   });
+  // The providerThread setting, unless the engine settings say otherwise (or run no dispatcher).
+  const extra: Partial<Omit<EngineOptions, "store" | "log">> =
+    options.providerThread === undefined || options.engine?.delivery === false
+      ? (options.engine ?? {})
+      : {
+          ...options.engine,
+          delivery: { providerThread: options.providerThread, ...options.engine?.delivery },
+        };
   const engine = new Engine({
     store,
     log,
@@ -137,8 +153,8 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     ...(options.eventHistory ? { history: options.eventHistory } : {}),
     ...(options.maxBacklog !== undefined ? { maxBacklog: options.maxBacklog } : {}),
     ...(options.cacheSize !== undefined ? { cacheSize: options.cacheSize } : {}),
-    ...options.engine,
-    ...observedEngine(observability, options.engine ?? {}),
+    ...extra,
+    ...observedEngine(observability, extra),
   });
   await engine.start();
   observability.attach(engine, { projects: () => keys.projects(), sqlite: connection });

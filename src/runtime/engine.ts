@@ -14,6 +14,7 @@ import { RequestError } from "./errors.js";
 import { type BatchReport, Executor } from "./executor.js";
 import { JourneyService } from "./journey-service.js";
 import { ProviderRegistry } from "./provider-registry.js";
+import { ProviderThread } from "./provider-thread.js";
 import { TimerService } from "./timer-service.js";
 import { addTracking } from "./tracking.js";
 
@@ -71,6 +72,12 @@ export interface EngineOptions {
     | false
     | (Partial<Omit<DispatcherOptions, "store" | "clock" | "registry" | "journeyStatus" | "feedback">> & {
         provider?: Partial<ProviderOptions>;
+        /**
+         * Make the providers' calls in a worker thread of their own (provider-thread.ts), off the
+         * engine's thread. Providers there use the wall clock and the default connection pool and
+         * name lookup, so it cannot be combined with `provider.dispatcher` or `provider.lookup`.
+         */
+        providerThread?: boolean;
         breaker?: BreakerOptions;
         onBreaker?: (provider: string, state: BreakerState) => void;
         observer?: DispatchObserver;
@@ -116,6 +123,8 @@ export class Engine {
   readonly executor: Executor;
   readonly journeys: JourneyService;
   readonly providers: ProviderRegistry;
+  /** Where providers make their calls when `delivery.providerThread` is set. */
+  readonly providerThread: ProviderThread | undefined;
   readonly dispatcher: Dispatcher | undefined;
   readonly publicUrl: string | undefined;
   /** Signs callback tokens and tracking links; loaded by start(). */
@@ -167,12 +176,26 @@ export class Engine {
       onError: (error, partition) => options.onError?.(error, `partition ${partition}`),
     });
     const delivery = options.delivery === false ? undefined : (options.delivery ?? {});
-    this.providers = new ProviderRegistry(this.store, {
+    const providerOptions = {
       allowPrivateUrls: process.env.JOURNEYS_ALLOW_PRIVATE_URLS === "1",
       now: () => this.clock.now(),
       ...delivery?.provider,
+    };
+    if (delivery?.providerThread) {
+      if (providerOptions.dispatcher || providerOptions.lookup)
+        throw new TypeError(
+          "delivery.providerThread: providers in their own thread use the default connection pool and name lookup; leave out delivery.provider.dispatcher and delivery.provider.lookup",
+        );
+      this.providerThread = new ProviderThread({
+        allowPrivateUrls: providerOptions.allowPrivateUrls,
+        ...(providerOptions.timeoutMs !== undefined ? { timeoutMs: providerOptions.timeoutMs } : {}),
+      });
+    }
+    this.providers = new ProviderRegistry(this.store, {
+      ...providerOptions,
       ...(delivery?.breaker ? { breaker: delivery.breaker } : {}),
       ...(delivery?.onBreaker ? { onBreaker: delivery.onBreaker } : {}),
+      ...(this.providerThread ? { thread: this.providerThread } : {}),
     });
     this.dispatcher = delivery
       ? new Dispatcher({
@@ -241,6 +264,7 @@ export class Engine {
     await this.dispatcher?.stop();
     await this.executor.stop();
     await this.providers.close();
+    await this.providerThread?.close();
   }
 
   private schedule(everyMs: number, task: () => Promise<unknown>): void {

@@ -4,6 +4,7 @@ import type { Provider, ProviderOptions } from "../channels/provider.js";
 import type { Channel, JsonObject } from "../core/model.js";
 import type { Store } from "../store/types.js";
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./circuit-breaker.js";
+import type { ProviderThread } from "./provider-thread.js";
 import { TokenBucket } from "./rate-limiter.js";
 
 export const PROVIDER_DOC = "provider";
@@ -42,6 +43,8 @@ export class ProviderRegistry {
     private readonly options: ProviderOptions & {
       breaker?: BreakerOptions;
       onBreaker?: (provider: string, state: BreakerState) => void;
+      /** Builds the providers in this thread (their calls run there) instead of in this one. */
+      thread?: ProviderThread;
     },
   ) {}
 
@@ -86,7 +89,9 @@ export class ProviderRegistry {
     for (const [id, body] of entries) {
       const { rateLimit, ...spec } = body as unknown as ProviderDocument;
       try {
-        const provider = createProvider({ id, ...spec } as never, this.options);
+        const config = { id, ...spec } as never;
+        const thread = this.options.thread;
+        const provider = thread ? await thread.open(config) : createProvider(config, this.options);
         const key = `${project}/${id}`;
         handles.set(id, {
           key,

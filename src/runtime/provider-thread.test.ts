@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import type { Worker } from "node:worker_threads";
+import type { ProviderConfig } from "../channels/config.js";
+import { type FakeWebhook, startFakeWebhook } from "../channels/testing/fake-webhook.js";
+import { testMessage } from "../channels/testing/test-message.js";
+import { ProviderThread } from "./provider-thread.js";
+
+const SECRET = "test-webhook-secret-123456";
+const never = () => new AbortController().signal;
+
+/** Ends the thread's worker as a crash would (a test reaches into the private field). */
+async function killWorker(thread: ProviderThread): Promise<void> {
+  await (thread as unknown as { worker: Worker }).worker.terminate();
+}
+
+describe("provider thread", () => {
+  let fake: FakeWebhook;
+  let thread: ProviderThread;
+  let config: ProviderConfig;
+
+  before(async () => {
+    fake = await startFakeWebhook({ secret: SECRET });
+    config = { id: "hooks", type: "webhook", config: { url: `${fake.url}/hooks`, secret: SECRET } };
+  });
+  beforeEach(() => {
+    fake.reset();
+    thread = new ProviderThread({ allowPrivateUrls: true, timeoutMs: 2_000 });
+  });
+  after(async () => {
+    await thread.close();
+    await fake.close();
+  });
+
+  it("builds the provider in the worker and makes its calls there, signed, one outcome per message", async () => {
+    assert.equal(thread.running(), -1, "no worker before a provider is opened");
+    const provider = await thread.open(config);
+    assert.deepEqual(
+      [provider.id, provider.type, provider.maxBatch, provider.channels.includes("push")],
+      ["hooks", "webhook", 1, true],
+    );
+    assert.ok(thread.running() > 0);
+    const message = testMessage("push", "device-1", { title: "Hi" });
+    const outcomes = await provider.send([message], never());
+    assert.equal(outcomes[0]?.status, "sent", JSON.stringify(outcomes));
+    assert.equal(fake.count(message.idempotencyKey), 1);
+    fake.serverError();
+    const [failed] = await provider.send([testMessage("push", "device-1", { title: "Hi" })], never());
+    assert.equal(failed?.status, "retry");
+    await thread.close();
+  });
+
+  it("refuses an invalid configuration with the provider's own reason", async () => {
+    await assert.rejects(
+      thread.open({ id: "bad", type: "webhook", config: { url: "not a url" } } as ProviderConfig),
+      /provider bad: config\.url/,
+    );
+    await thread.close();
+  });
+
+  it("a call the dispatcher gives up on comes back at once as a retry", async () => {
+    fake.hang();
+    const provider = await thread.open(config);
+    const bound = new AbortController();
+    const pending = provider.send([testMessage("push", "device-1", { title: "Hi" })], bound.signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    bound.abort(new Error("no outcome within 50 ms"));
+    const [outcome] = await pending;
+    assert.deepEqual(outcome, { status: "retry", error: "aborted: no outcome within 50 ms" });
+    await thread.close();
+  });
+
+  it("a worker that dies fails its calls in flight as retries; the next call opens the provider in a new one", async () => {
+    const provider = await thread.open(config);
+    const first = thread.running();
+    fake.hang();
+    const pending = provider.send([testMessage("push", "device-1", { title: "Hi" })], never());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await killWorker(thread);
+    const [lost] = await pending;
+    assert.equal(lost?.status, "retry");
+    assert.match((lost as { error: string }).error, /provider thread exited/);
+    fake.ok();
+    const message = testMessage("push", "device-1", { title: "Again" });
+    const [again] = await provider.send([message], never());
+    assert.equal(again?.status, "sent", JSON.stringify(again));
+    assert.ok(thread.running() > first, "a new worker");
+    assert.equal(fake.count(message.idempotencyKey), 1);
+    await thread.close();
+  });
+
+  it("runs from the compiled dist/ as the installed command does (its worker is JavaScript there)", async () => {
+    const compiled = new URL("../../dist/runtime/provider-thread.js", import.meta.url).href;
+    const { ProviderThread: Compiled } = (await import(compiled)) as { ProviderThread: typeof ProviderThread };
+    const built = new Compiled({ allowPrivateUrls: true, timeoutMs: 2_000 });
+    try {
+      const provider = await built.open(config);
+      const message = testMessage("push", "device-1", { title: "Hi" });
+      const [outcome] = await provider.send([message], never());
+      assert.equal(outcome?.status, "sent", JSON.stringify(outcome));
+      assert.equal(fake.count(message.idempotencyKey), 1);
+    } finally {
+      await built.close();
+      await thread.close();
+    }
+  });
+
+  it("once closed, calls come back as retries and no worker starts", async () => {
+    const provider = await thread.open(config);
+    await thread.close();
+    const [outcome] = await provider.send([testMessage("push", "device-1", { title: "Hi" })], never());
+    assert.deepEqual(outcome, { status: "retry", error: "the provider thread is closed" });
+    assert.equal(thread.running(), -1);
+    await provider.close();
+  });
+});
