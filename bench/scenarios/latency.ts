@@ -51,7 +51,14 @@ interface RateFigures {
    * The server over the measured window (mark to the last answer): CPU per input it committed,
    * cores it used, its commits; and the load generator's cores on the same machine.
    */
-  server: { cpuUsPerInput: number; cores: number; commitsPerS: number; inputsPerCommit: number };
+  server: {
+    cpuUsPerInput: number;
+    cores: number;
+    /** Share of the window the server's main thread ran (the engine's thread), where Linux reports it. */
+    mainThreadBusy?: number | undefined;
+    commitsPerS: number;
+    inputsPerCommit: number;
+  };
   clientCores: number;
   /** Intended send time to the 202 (the event is durable in the log). */
   ack: LatencySummary;
@@ -139,7 +146,7 @@ export const latency: Scenario = {
           ),
           ...figures.map(
             (f) =>
-              `${num(f.rate)}/s ${f.path}: server ${num(f.server.cpuUsPerInput, 1)} µs CPU per input committed, ${num(f.server.cores, 2)} cores, ${num(f.server.commitsPerS)} commits/s of ${num(f.server.inputsPerCommit, 1)} inputs; load generator ${num(f.clientCores, 2)} cores`,
+              `${num(f.rate)}/s ${f.path}: server ${num(f.server.cpuUsPerInput, 1)} µs CPU per input committed, ${num(f.server.cores, 2)} cores${f.server.mainThreadBusy !== undefined ? ` (main thread busy ${num(f.server.mainThreadBusy * 100, 1)}%)` : ""}, ${num(f.server.commitsPerS)} commits/s of ${num(f.server.inputsPerCommit, 1)} inputs; load generator ${num(f.clientCores, 2)} cores`,
           ),
           "webhook provider: the engine's dispatcher posting each probe's webhook to a receiver in the load generator's process",
           "sender lateness: intended send time to the request leaving the load generator (http; it shares the machine's cores with the server) or to the ingest call (in-process); every other row includes it",
@@ -238,6 +245,10 @@ async function atRate(
       server: {
         cpuUsPerInput: cpuBetween(a, end) / Math.max(1, end.consumed - a.consumed),
         cores: cpuBetween(a, end) / Math.max(1, (end.at - a.at) * 1000),
+        mainThreadBusy:
+          a.mainThreadCpuNs !== undefined && end.mainThreadCpuNs !== undefined
+            ? (end.mainThreadCpuNs - a.mainThreadCpuNs) / Math.max(1, (end.at - a.at) * 1e6)
+            : undefined,
         commitsPerS: (end.commits - a.commits) / Math.max(0.001, (end.at - a.at) / 1000),
         inputsPerCommit: (end.batchInputs - a.batchInputs) / Math.max(1, end.commits - a.commits),
       },

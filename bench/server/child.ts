@@ -39,7 +39,7 @@ import type {
   StorageReport,
 } from "./protocol.js";
 import { Recorder } from "./recorder.js";
-import { StallTrace } from "./stall-trace.js";
+import { StallTrace, threadSchedstat } from "./stall-trace.js";
 import { WindowProfile } from "./window-profile.js";
 
 /**
@@ -224,6 +224,8 @@ const theWorkload = (): Workload => {
   return workload;
 };
 
+const mainThread = threadSchedstat();
+
 async function progress(): Promise<Progress> {
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();
@@ -237,6 +239,7 @@ async function progress(): Promise<Progress> {
     ingested: drive.ingested,
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
+    mainThreadCpuNs: mainThread?.()[0],
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     timersInMemory: engine.timers.inMemory,

@@ -57,6 +57,8 @@ export interface Progress {
   /** process.cpuUsage() of the server, in microseconds. */
   cpuUserUs: number;
   cpuSystemUs: number;
+  /** Time the main thread (HTTP, log append, executor, dispatcher) ran on a core, in ns (Linux). */
+  mainThreadCpuNs?: number | undefined;
   rssBytes: number;
   heapUsedBytes: number;
   timersInMemory: number;

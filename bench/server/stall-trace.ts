@@ -139,7 +139,7 @@ export class StallTrace {
  * Reads the main thread's [ns on a core, ns runnable but waiting for one] from
  * /proc/self/task/<pid>/schedstat; undefined where the file is missing or reports nothing.
  */
-function threadSchedstat(): (() => [number, number]) | undefined {
+export function threadSchedstat(): (() => [number, number]) | undefined {
   let fd: number;
   try {
     fd = openSync(`/proc/self/task/${process.pid}/schedstat`, "r");

@@ -65,6 +65,8 @@ export class ProviderThread {
     { resolve(message: FromProviderThread): void; reject(error: Error): void }
   >();
   private closed = false;
+  /** Requests posted in this turn of the event loop, sent together (see `enqueue`). */
+  private outgoing: ToProviderThread[] = [];
 
   constructor(private readonly options: ProviderThreadOptions) {}
 
@@ -101,16 +103,18 @@ export class ProviderThread {
     const worker = this.worker;
     if (!worker) return { id, answer: Promise.reject(new Error("the provider thread is closed")) };
     const answer = new Promise<FromProviderThread>((resolve, reject) => {
+      // While something waits for an answer the worker keeps the process up, as a socket would.
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
     });
-    worker.postMessage({ ...request, id });
+    this.enqueue({ ...request, id } as ToProviderThread);
     return { id, answer };
   }
 
   /** Asks the thread to abort a call; the caller has already given up on its answer. */
   abort(id: number, reason: string): void {
-    this.pending.delete(id);
-    this.worker?.postMessage({ op: "abort", id, reason } satisfies ToProviderThread);
+    this.settled(id);
+    this.enqueue({ op: "abort", id, reason });
   }
 
   /** Stops the worker; calls still in flight come back as failed. */
@@ -135,13 +139,11 @@ export class ProviderThread {
       // Nothing of the parent's command line (inspector, profiler, loaders: the bootstrap loads its own).
       execArgv: [],
     });
-    // Calls in flight keep their callers waiting, not the process.
+    // Idle, the worker is never the reason the process stays up (see `post`).
     worker.unref();
     this.generation++;
-    worker.on("message", (message: FromProviderThread) => {
-      const waiting = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      waiting?.resolve(message);
+    worker.on("message", (answers: FromProviderThread[]) => {
+      for (const answer of answers) this.settled(answer.id)?.resolve(answer);
     });
     const lost = (error: Error): void => {
       if (this.worker !== worker) return;
@@ -151,6 +153,28 @@ export class ProviderThread {
     worker.on("error", (error) => lost(new Error(`the provider thread failed: ${error.message}`)));
     worker.on("exit", (code) => lost(new Error(`the provider thread exited (code ${code})`)));
     this.worker = worker;
+  }
+
+  /**
+   * Requests go to the worker together, once per turn of the event loop: waking a thread costs
+   * tens of µs on a small VM, and the dispatcher starts its calls in bursts (a claim's worth).
+   */
+  private enqueue(request: ToProviderThread): void {
+    this.outgoing.push(request);
+    if (this.outgoing.length > 1) return;
+    setImmediate(() => {
+      const batch = this.outgoing;
+      this.outgoing = [];
+      this.worker?.postMessage(batch);
+    });
+  }
+
+  /** Stops waiting for request `id`; returns who waited. */
+  private settled(id: number) {
+    const waiting = this.pending.get(id);
+    this.pending.delete(id);
+    if (waiting && this.pending.size === 0) this.worker?.unref();
+    return waiting;
   }
 
   private fail(error: Error): void {
@@ -165,6 +189,7 @@ class RemoteProvider implements Provider {
   readonly type: string;
   readonly channels: readonly Channel[];
   readonly maxBatch: number;
+  private reopening: Promise<void> | undefined;
 
   constructor(
     private readonly thread: ProviderThread,
@@ -186,8 +211,19 @@ class RemoteProvider implements Provider {
     const failed = (error: string): SendOutcome[] => messages.map(() => ({ status: "retry", error }));
     try {
       if (this.thread.current() !== this.generation) {
-        // The worker this provider was opened in is gone: open it in the new one.
-        this.generation = (await this.thread.openIn(this.key, this.config)).generation;
+        // The worker this provider was opened in is gone: open it in the new one (once, for
+        // every call that finds it so).
+        this.reopening ??= this.thread.openIn(this.key, this.config).then(
+          ({ generation }) => {
+            this.generation = generation;
+            this.reopening = undefined;
+          },
+          (error: unknown) => {
+            this.reopening = undefined;
+            throw error;
+          },
+        );
+        await this.reopening;
       }
       if (signal.aborted) return failed(`aborted: ${(signal.reason as Error)?.message ?? "aborted"}`);
       const { id, answer } = this.thread.post({ op: "send", key: this.key, messages });

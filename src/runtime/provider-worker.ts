@@ -17,9 +17,23 @@ const providers = new Map<string, Provider>();
 /** Calls in flight, by request id, so the dispatcher's bound can abort them. */
 const calls = new Map<number, AbortController>();
 
-const reply = (message: FromProviderThread): void => port.postMessage(message);
+/** Answers ready in this turn of the event loop, posted together (as requests come). */
+let answers: FromProviderThread[] = [];
+const reply = (answer: FromProviderThread): void => {
+  answers.push(answer);
+  if (answers.length > 1) return;
+  setImmediate(() => {
+    const batch = answers;
+    answers = [];
+    port.postMessage(batch);
+  });
+};
 
-port.on("message", (message: ToProviderThread) => {
+port.on("message", (requests: ToProviderThread[]) => {
+  for (const request of requests) handle(request);
+});
+
+function handle(message: ToProviderThread): void {
   switch (message.op) {
     case "open":
       open(message.id, message.key, message.config);
@@ -58,7 +72,7 @@ port.on("message", (message: ToProviderThread) => {
       break;
     }
   }
-});
+}
 
 function open(id: number, key: string, config: ProviderConfig): void {
   try {
