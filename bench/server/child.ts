@@ -159,12 +159,12 @@ const engine = new Engine({
     : {}),
   // The receiver runs on 127.0.0.1, which the URL guard refuses unless told otherwise.
   // BENCH_DISPATCHER=0 (experiment): no dispatcher even where the scenario runs one.
-  // BENCH_PROVIDER_THREAD=1: the providers' calls in their own thread (`delivery.providerThread`).
+  // The providers' calls in their own thread, as `journeys serve` makes them (BENCH_PROVIDER_THREAD=0: on the engine's).
   delivery:
     config.dispatcher && process.env.BENCH_DISPATCHER !== "0"
       ? {
           provider: { allowPrivateUrls: true },
-          providerThread: process.env.BENCH_PROVIDER_THREAD === "1",
+          providerThread: process.env.BENCH_PROVIDER_THREAD !== "0",
         }
       : false,
   onBatch: (report) => {
