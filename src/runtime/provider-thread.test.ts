@@ -91,7 +91,9 @@ describe("provider thread", () => {
 
   it("runs from the compiled dist/ as the installed command does (its worker is JavaScript there)", async () => {
     const compiled = new URL("../../dist/runtime/provider-thread.js", import.meta.url).href;
-    const { ProviderThread: Compiled } = (await import(compiled)) as { ProviderThread: typeof ProviderThread };
+    const { ProviderThread: Compiled } = (await import(compiled)) as {
+      ProviderThread: typeof ProviderThread;
+    };
     const built = new Compiled({ allowPrivateUrls: true, timeoutMs: 2_000 });
     try {
       const provider = await built.open(config);
