@@ -18,6 +18,7 @@ describe("provider thread", () => {
   let fake: FakeWebhook;
   let thread: ProviderThread;
   let config: ProviderConfig;
+  let lost: string[];
 
   before(async () => {
     fake = await startFakeWebhook({ secret: SECRET });
@@ -25,7 +26,12 @@ describe("provider thread", () => {
   });
   beforeEach(() => {
     fake.reset();
-    thread = new ProviderThread({ allowPrivateUrls: true, timeoutMs: 2_000 });
+    lost = [];
+    thread = new ProviderThread({
+      allowPrivateUrls: true,
+      timeoutMs: 2_000,
+      onLost: (error) => lost.push(error.message),
+    });
   });
   after(async () => {
     await thread.close();
@@ -77,9 +83,10 @@ describe("provider thread", () => {
     const pending = provider.send([testMessage("push", "device-1", { title: "Hi" })], never());
     await new Promise((resolve) => setTimeout(resolve, 50));
     await killWorker(thread);
-    const [lost] = await pending;
-    assert.equal(lost?.status, "retry");
-    assert.match((lost as { error: string }).error, /provider thread exited/);
+    const [lostCall] = await pending;
+    assert.equal(lostCall?.status, "retry");
+    assert.match((lostCall as { error: string }).error, /provider thread exited/);
+    assert.deepEqual(lost, ["the provider thread exited (code 1)"], "the loss is reported");
     fake.ok();
     const message = testMessage("push", "device-1", { title: "Again" });
     const [again] = await provider.send([message], never());
@@ -114,5 +121,6 @@ describe("provider thread", () => {
     assert.deepEqual(outcome, { status: "retry", error: "the provider thread is closed" });
     assert.equal(thread.running(), -1);
     await provider.close();
+    assert.deepEqual(lost, [], "closing is not a loss");
   });
 });

@@ -9,6 +9,8 @@ export interface ProviderThreadOptions {
   allowPrivateUrls: boolean;
   /** Per-call timeout in milliseconds (default: the providers' own). */
   timeoutMs?: number;
+  /** Told when a worker fails or exits unasked (its calls in flight come back as retries). */
+  onLost?: (error: Error) => void;
 }
 
 /** What a provider built in the thread tells the dispatcher about itself. */
@@ -132,7 +134,8 @@ export class ProviderThread {
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: {
-        ...this.options,
+        allowPrivateUrls: this.options.allowPrivateUrls,
+        timeoutMs: this.options.timeoutMs,
         entry: new URL(`./provider-worker.${typescript ? "ts" : "js"}`, import.meta.url).href,
         loader: typescript ? import.meta.resolve("tsx/esm/api") : undefined,
       },
@@ -149,6 +152,7 @@ export class ProviderThread {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.fail(error);
+      this.options.onLost?.(error);
     };
     worker.on("error", (error) => lost(new Error(`the provider thread failed: ${error.message}`)));
     worker.on("exit", (code) => lost(new Error(`the provider thread exited (code ${code})`)));
@@ -165,7 +169,7 @@ export class ProviderThread {
     setImmediate(() => {
       const batch = this.outgoing;
       this.outgoing = [];
-      this.worker?.postMessage(batch);
+      if (batch.length > 0) this.worker?.postMessage(batch);
     });
   }
 
@@ -178,6 +182,10 @@ export class ProviderThread {
   }
 
   private fail(error: Error): void {
+    // Requests not posted yet were meant for the worker that is gone: their callers get the
+    // error below, so none may reach the next worker (a send would go out after its caller was
+    // told it failed, and be retried).
+    this.outgoing = [];
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const waiting of pending) waiting.reject(error);
