@@ -1,4 +1,5 @@
 import { existsSync, statSync } from "node:fs";
+import { setPriority } from "node:os";
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import BetterSqlite3 from "better-sqlite3";
 import { ApiKeys } from "../../src/api/auth.js";
@@ -202,13 +203,9 @@ const heapSurvivors = process.env.BENCH_HEAP_SURVIVORS
   : process.env.BENCH_HEAP_ALLOCATIONS
     ? new HeapSurvivors(process.env.BENCH_HEAP_ALLOCATIONS, 16_384, true)
     : undefined;
-// BENCH_BUSY_POLL=1 (experiment): the event loop never sleeps (a setImmediate spinner).
-if (process.env.BENCH_BUSY_POLL === "1") {
-  const spin = (): void => {
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-}
+// BENCH_SERVER_NICE=-10 (experiment): the server's threads get that nice value (threads started
+// later inherit it), so that waking the load generator on the same cores does not preempt them.
+if (process.env.BENCH_SERVER_NICE) setPriority(Number(process.env.BENCH_SERVER_NICE));
 await engine.start();
 timings.engineStarted = monotonicMs();
 const app = await buildServer({ engine, keys, logger: false });
