@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { startFakeWebhook } from "../src/channels/testing/fake-webhook.js";
 import { tempDir } from "./support/server.js";
 
 const root = join(import.meta.dirname, "..");
@@ -139,6 +140,71 @@ describe("journeys CLI", () => {
     } finally {
       // A failed assertion must not leave the server running (the test run would never end).
       if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("the installed command sends through its provider thread (on by default) and stops cleanly", {
+    timeout: 60_000,
+  }, async () => {
+    const hook = await startFakeWebhook();
+    const key = "jrn_cli_delivery_0123456789abcdefghijklmnopqrstuv";
+    const child = spawn(
+      join(root, "bin", "journeys.js"),
+      ["serve", "--db", join(temp.dir, "deliver.db"), "--port", "0"],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, JOURNEYS_API_KEY: key, JOURNEYS_ALLOW_PRIVATE_URLS: "1" },
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += String(chunk);
+    });
+    child.stderr.on("data", (chunk) => {
+      out += String(chunk);
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes("Journeys listening on") && Date.now() < deadline && child.exitCode === null)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const url = /Journeys listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      assert.ok(url, out);
+      const api = async (method: string, path: string, body?: unknown): Promise<number> => {
+        const response = await fetch(`${url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        await response.text();
+        return response.status;
+      };
+      const provider = { type: "webhook", channel: "push", config: { url: `${hook.url}/push` } };
+      assert.equal(await api("PUT", "/v1/providers/hook", provider), 200);
+      const journey = {
+        id: "hello",
+        entry: { event: "go" },
+        start: "push",
+        nodes: {
+          push: { actions: [{ send: { channel: "push", content: { title: "Hi", body: "Hello" } } }] },
+        },
+      };
+      assert.equal(await api("POST", "/v1/journeys", journey), 201);
+      assert.equal(await api("POST", "/v1/journeys/hello/publish"), 200);
+      assert.equal(await api("PUT", "/v1/users/u1", { channels: { push: { address: "device-1" } } }), 200);
+      assert.equal(await api("POST", "/v1/events", { userId: "u1", name: "go" }), 202);
+      while (hook.accepted.length === 0 && Date.now() < deadline + 15_000)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(hook.accepted.length, 1, out);
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, out);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await hook.close();
     }
   });
 
