@@ -233,13 +233,14 @@ class RemoteProvider implements Provider {
         );
         await this.reopening;
       }
-      if (signal.aborted) return failed(`aborted: ${(signal.reason as Error)?.message ?? "aborted"}`);
+      const reason = (): string => (signal.reason as Error | undefined)?.message ?? "aborted";
+      if (signal.aborted) return failed(`aborted: ${reason()}`);
       const { id, answer } = this.thread.post({ op: "send", key: this.key, messages });
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<FromProviderThread>((resolve) => {
         onAbort = () => {
-          this.thread.abort(id, (signal.reason as Error)?.message ?? "aborted");
-          resolve({ id, ok: false, error: `aborted: ${(signal.reason as Error)?.message ?? "aborted"}` });
+          this.thread.abort(id, reason());
+          resolve({ id, ok: false, error: `aborted: ${reason()}` });
         };
         signal.addEventListener("abort", onAbort, { once: true });
       });
