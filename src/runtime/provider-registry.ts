@@ -4,7 +4,7 @@ import type { Provider, ProviderOptions } from "../channels/provider.js";
 import type { Channel, JsonObject } from "../core/model.js";
 import type { Store } from "../store/types.js";
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from "./circuit-breaker.js";
-import type { ProviderThread } from "./provider-thread.js";
+import { InvalidProviderError, type ProviderThread } from "./provider-thread.js";
 import { TokenBucket } from "./rate-limiter.js";
 
 export const PROVIDER_DOC = "provider";
@@ -37,6 +37,7 @@ const ACTIONS_WEBHOOK = "webhook-actions";
  */
 export class ProviderRegistry {
   private readonly projects = new Map<string, Map<string, ProviderHandle>>();
+  private readonly loading = new Map<string, Promise<Map<string, ProviderHandle>>>();
 
   constructor(
     private readonly store: Store,
@@ -77,9 +78,20 @@ export class ProviderRegistry {
     return channel === "webhook" ? handles.get(ACTIONS_WEBHOOK) : undefined;
   }
 
-  private async load(project: string): Promise<Map<string, ProviderHandle>> {
+  private load(project: string): Promise<Map<string, ProviderHandle>> {
     const cached = this.projects.get(project);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
+    // One build per project at a time: with a provider thread it spans several round trips,
+    // and a second build would open every provider again (and leave the first ones open).
+    let loading = this.loading.get(project);
+    if (!loading) {
+      loading = this.build(project).finally(() => this.loading.delete(project));
+      this.loading.set(project, loading);
+    }
+    return loading;
+  }
+
+  private async build(project: string): Promise<Map<string, ProviderHandle>> {
     const handles = new Map<string, ProviderHandle>();
     const docs = await this.store.listDocuments(project, PROVIDER_DOC);
     const now = this.options.now();
@@ -103,8 +115,11 @@ export class ProviderRegistry {
             ? new TokenBucket(rateLimit.perSecond, rateLimit.burst ?? rateLimit.perSecond, now)
             : undefined,
         });
-      } catch {
-        // An invalid stored config (older schema) leaves that provider out; its deliveries wait with a reason.
+      } catch (error) {
+        // An invalid stored config (older schema) leaves that provider out; its deliveries wait
+        // with a reason. A provider thread that failed is another matter: nothing is remembered,
+        // and the next delivery builds the project's providers again.
+        if (this.options.thread && !(error instanceof InvalidProviderError)) throw error;
       }
     }
     this.projects.set(project, handles);

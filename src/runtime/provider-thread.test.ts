@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { Worker } from "node:worker_threads";
 import type { ProviderConfig } from "../channels/config.js";
 import { type FakeWebhook, startFakeWebhook } from "../channels/testing/fake-webhook.js";
 import { testMessage } from "../channels/testing/test-message.js";
-import { ProviderThread } from "./provider-thread.js";
+import { openSqlite } from "../store/sqlite/open.js";
+import { Engine } from "./engine.js";
+import { PROVIDER_DOC, ProviderRegistry } from "./provider-registry.js";
+import { InvalidProviderError, ProviderThread } from "./provider-thread.js";
 
 const SECRET = "test-webhook-secret-123456";
+const root = mkdtempSync(join(tmpdir(), "journeys-provider-thread-"));
+after(() => rmSync(root, { recursive: true, force: true }));
 const never = () => new AbortController().signal;
 
 /** Ends the thread's worker as a crash would (a test reaches into the private field). */
@@ -59,9 +67,47 @@ describe("provider thread", () => {
   it("refuses an invalid configuration with the provider's own reason", async () => {
     await assert.rejects(
       thread.open({ id: "bad", type: "webhook", config: { url: "not a url" } } as ProviderConfig),
-      /provider bad: config\.url/,
+      (error) => error instanceof InvalidProviderError && /provider bad: config\.url/.test(error.message),
     );
     await thread.close();
+  });
+
+  it("the registry builds a project's providers once, leaves out an invalid one, and remembers nothing when the thread fails", async () => {
+    const storage = openSqlite({ path: join(root, "registry.db") });
+    try {
+      const { store } = storage;
+      const { id: _, ...body } = config;
+      await store.putDocument("p", PROVIDER_DOC, "hook", body as never);
+      await store.putDocument("p", PROVIDER_DOC, "broken", {
+        type: "webhook",
+        config: { url: "not a url" },
+      } as never);
+      const opened: string[] = [];
+      const counting = Object.create(thread) as ProviderThread;
+      counting.open = (c: ProviderConfig) => {
+        opened.push(c.id);
+        return thread.open(c);
+      };
+      const registry = new ProviderRegistry(store, {
+        allowPrivateUrls: true,
+        now: Date.now,
+        thread: counting,
+      });
+      // Two deliveries at once: one build.
+      const [a, b] = await Promise.all([
+        registry.resolve("p", "push", "hook"),
+        registry.resolve("p", "push", "hook"),
+      ]);
+      assert.ok(a && a === b);
+      assert.deepEqual(opened.sort(), ["broken", "hook", "webhook-actions"]);
+      assert.equal(await registry.resolve("p", "push", "broken"), undefined, "an invalid one is left out");
+      // A thread that is gone: the build fails and is not remembered.
+      await thread.close();
+      await assert.rejects(registry.resolve("q", "push", undefined), /provider thread is closed/);
+      await registry.close();
+    } finally {
+      await storage.store.close();
+    }
   });
 
   it("a call the dispatcher gives up on comes back at once as a retry", async () => {
@@ -110,6 +156,24 @@ describe("provider thread", () => {
       assert.equal(fake.count(message.idempotencyKey), 1);
     } finally {
       await built.close();
+      await thread.close();
+    }
+  });
+
+  it("an engine refuses a provider thread beside an injected name lookup, which cannot cross threads", async () => {
+    const storage = openSqlite({ path: join(root, "engine.db") });
+    try {
+      assert.throws(
+        () =>
+          new Engine({
+            store: storage.store,
+            log: storage.log,
+            delivery: { providerThread: true, provider: { lookup: async () => [] } },
+          }),
+        /delivery\.providerThread: .*delivery\.provider\.lookup/,
+      );
+    } finally {
+      await storage.store.close();
       await thread.close();
     }
   });

@@ -13,6 +13,11 @@ export interface ProviderThreadOptions {
   onLost?: (error: Error) => void;
 }
 
+/** The thread could not build a provider from its configuration (the provider's own reason). */
+export class InvalidProviderError extends Error {
+  override readonly name = "InvalidProviderError";
+}
+
 /** What a provider built in the thread tells the dispatcher about itself. */
 interface ProviderInfo {
   type: string;
@@ -32,7 +37,7 @@ type Request = ToProviderThread extends infer T ? (T extends unknown ? Omit<T, "
 
 export type FromProviderThread =
   | { id: number; ok: true; info?: ProviderInfo; outcomes?: SendOutcome[] }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: false; error: string; invalid?: boolean };
 
 /**
  * Loads the worker's module: under tsx (tests, benchmarks) the source is TypeScript, so the
@@ -72,7 +77,10 @@ export class ProviderThread {
 
   constructor(private readonly options: ProviderThreadOptions) {}
 
-  /** Builds a provider in the thread; rejects with the reason when its configuration is invalid. */
+  /**
+   * Builds a provider in the thread. Rejects with an InvalidProviderError, giving the reason, when
+   * its configuration is invalid, and with a plain Error when the thread is closed or lost.
+   */
   async open(config: ProviderConfig): Promise<Provider> {
     const key = String(this.nextKey++);
     const { info, generation } = await this.openIn(key, config);
@@ -84,7 +92,7 @@ export class ProviderThread {
     this.start();
     const generation = this.generation;
     const answer = await this.post({ op: "open", key, config }).answer;
-    if (!answer.ok) throw new Error(answer.error);
+    if (!answer.ok) throw answer.invalid ? new InvalidProviderError(answer.error) : new Error(answer.error);
     return { info: answer.info as ProviderInfo, generation };
   }
 

@@ -88,6 +88,7 @@ function open(id: number, key: string, config: ProviderConfig): void {
       info: { type: provider.type, channels: [...provider.channels], maxBatch: provider.maxBatch },
     });
   } catch (error) {
-    reply({ id, ok: false, error: (error as Error).message });
+    // createProvider only throws for the configuration: the same every time.
+    reply({ id, ok: false, error: (error as Error).message, invalid: true });
   }
 }
