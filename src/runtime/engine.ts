@@ -187,7 +187,7 @@ export class Engine {
           "delivery.providerThread: providers in their own thread use the default connection pool and name lookup; leave out delivery.provider.dispatcher and delivery.provider.lookup",
         );
       this.providerThread = new ProviderThread({
-        onLost: (error) => options.onError?.(error, "provider thread"),
+        onLost: (error) => options.onError?.(error, "provider-thread"),
         allowPrivateUrls: providerOptions.allowPrivateUrls,
         ...(providerOptions.timeoutMs !== undefined ? { timeoutMs: providerOptions.timeoutMs } : {}),
       });
