@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startFakeWebhook } from "../src/channels/testing/fake-webhook.js";
-import { tempDir } from "./support/server.js";
+import { eventually, request, TEST_KEY, tempDir } from "./support/server.js";
 
 const root = join(import.meta.dirname, "..");
 
@@ -111,35 +111,13 @@ describe("journeys CLI", () => {
   it("the installed command runs the server with a 64 MiB young generation and stops cleanly on SIGTERM", {
     skip: process.platform !== "linux" && "reads /proc",
   }, async () => {
-    // bin/journeys.js as npm links it: executed through its shebang, running the compiled dist/.
-    const child = spawn(
-      join(root, "bin", "journeys.js"),
-      ["serve", "--db", join(temp.dir, "bin.db"), "--port", "0"],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += String(chunk);
-    });
-    child.stderr.on("data", (chunk) => {
-      out += String(chunk);
-    });
+    const server = await startInstalled(join(temp.dir, "bin.db"));
     try {
-      const deadline = Date.now() + 30_000;
-      while (!out.includes("Journeys listening on") && Date.now() < deadline && child.exitCode === null)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.match(out, /Journeys listening on http:\/\/127\.0\.0\.1:\d+/);
-      const argv = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+      const argv = readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0");
       assert.ok(argv.includes("--max-semi-space-size=64"), argv.join(" "));
-      child.kill("SIGTERM");
-      assert.equal(await exited, 0, out);
+      await server.stop();
     } finally {
-      // A failed assertion must not leave the server running (the test run would never end).
-      if (child.exitCode === null) child.kill("SIGKILL");
+      server.kill();
     }
   });
 
@@ -147,42 +125,13 @@ describe("journeys CLI", () => {
     timeout: 60_000,
   }, async () => {
     const hook = await startFakeWebhook();
-    const key = "jrn_cli_delivery_0123456789abcdefghijklmnopqrstuv";
-    const child = spawn(
-      join(root, "bin", "journeys.js"),
-      ["serve", "--db", join(temp.dir, "deliver.db"), "--port", "0"],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, JOURNEYS_API_KEY: key, JOURNEYS_ALLOW_PRIVATE_URLS: "1" },
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += String(chunk);
-    });
-    child.stderr.on("data", (chunk) => {
-      out += String(chunk);
+    const server = await startInstalled(join(temp.dir, "deliver.db"), {
+      JOURNEYS_API_KEY: TEST_KEY,
+      JOURNEYS_ALLOW_PRIVATE_URLS: "1",
     });
     try {
-      const deadline = Date.now() + 30_000;
-      while (!out.includes("Journeys listening on") && Date.now() < deadline && child.exitCode === null)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      const url = /Journeys listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-      assert.ok(url, out);
-      const api = async (method: string, path: string, body?: unknown): Promise<number> => {
-        const response = await fetch(`${url}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${key}`,
-            ...(body === undefined ? {} : { "content-type": "application/json" }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        await response.text();
-        return response.status;
-      };
+      const api = async (method: string, path: string, body?: unknown) =>
+        (await request(server.url, method, path, body)).status;
       const provider = { type: "webhook", channel: "push", config: { url: `${hook.url}/push` } };
       assert.equal(await api("PUT", "/v1/providers/hook", provider), 200);
       const journey = {
@@ -197,13 +146,11 @@ describe("journeys CLI", () => {
       assert.equal(await api("POST", "/v1/journeys/hello/publish"), 200);
       assert.equal(await api("PUT", "/v1/users/u1", { channels: { push: { address: "device-1" } } }), 200);
       assert.equal(await api("POST", "/v1/events", { userId: "u1", name: "go" }), 202);
-      while (hook.accepted.length === 0 && Date.now() < deadline + 15_000)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.equal(hook.accepted.length, 1, out);
-      child.kill("SIGTERM");
-      assert.equal(await exited, 0, out);
+      await eventually(async () => hook.accepted.length > 0 || undefined, 15_000, "the webhook call");
+      assert.equal(hook.accepted.length, 1, server.output());
+      await server.stop();
     } finally {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      server.kill();
       await hook.close();
     }
   });
@@ -213,3 +160,45 @@ describe("journeys CLI", () => {
     assert.equal(journeys("serve", "--nope").code, 2);
   });
 });
+
+/**
+ * Runs `bin/journeys.js serve` as npm links it: executed through its shebang, running the
+ * compiled dist/. Resolves once it listens; `stop()` asserts a clean exit on SIGTERM, `kill()`
+ * makes sure a failed assertion never leaves it running (the test run would never end).
+ */
+async function startInstalled(db: string, env: Record<string, string> = {}) {
+  const child = spawn(join(root, "bin", "journeys.js"), ["serve", "--db", db, "--port", "0"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += String(chunk);
+  });
+  child.stderr.on("data", (chunk) => {
+    out += String(chunk);
+  });
+  const kill = (): void => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  const deadline = Date.now() + 30_000;
+  while (!out.includes("Journeys listening on") && Date.now() < deadline && child.exitCode === null)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const url = /Journeys listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  if (!url) {
+    kill();
+    assert.fail(`the server did not start listening:\n${out}`);
+  }
+  return {
+    child,
+    url,
+    output: () => out,
+    kill,
+    async stop(): Promise<void> {
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, out);
+    },
+  };
+}

@@ -204,7 +204,8 @@ const heapSurvivors = process.env.BENCH_HEAP_SURVIVORS
     ? new HeapSurvivors(process.env.BENCH_HEAP_ALLOCATIONS, 16_384, true)
     : undefined;
 // BENCH_SERVER_NICE=-10 (experiment): the server's threads get that nice value (threads started
-// later inherit it), so that waking the load generator on the same cores does not preempt them.
+// later inherit it), ahead of the load generator on the same cores (tried at 5k/s: no better,
+// docs/benchmarks.md "What limits").
 if (process.env.BENCH_SERVER_NICE) setPriority(Number(process.env.BENCH_SERVER_NICE));
 await engine.start();
 timings.engineStarted = monotonicMs();
