@@ -1,4 +1,5 @@
 import type { Catalog } from "./catalog.js";
+import type { Watch } from "./condition.js";
 import type { AdvanceResult } from "./effect.js";
 import type {
   EngagementInput,
@@ -30,7 +31,18 @@ export interface AdvanceContext {
  * performs none of them and does not modify its arguments.
  */
 export function advance(context: AdvanceContext, input: Input): AdvanceResult {
-  const run = new Run(context, input);
+  return runInput(new Run(context, input), input);
+}
+
+/**
+ * advance() that also records, in `watch`, the next moment any time-dependent part it evaluated
+ * can change its value (for src/core/quiet.ts; `watch` is the only thing it writes to).
+ */
+export function advanceWatched(context: AdvanceContext, input: Input, watch: Watch): AdvanceResult {
+  return runInput(new Run(context, input, watch), input);
+}
+
+function runInput(run: Run, input: Input): AdvanceResult {
   switch (input.kind) {
     case "event":
       onEvent(run, input);

@@ -100,6 +100,12 @@ export interface Catalog {
    */
   history: "all" | "referenced";
   performedNames: ReadonlySet<string>;
+  /**
+   * Every event name a journey or segment of this catalog reacts to: entry events, `event`
+   * conditions, exits, goals and `performed` counts, of journeys in any status. An event with
+   * another name is the same, to advance(), as any other such event (see src/core/quiet.ts).
+   */
+  eventNames: ReadonlySet<string>;
 }
 
 export interface CatalogSource {
@@ -117,12 +123,14 @@ export function buildCatalog(
   const issues: Issue[] = [];
   const trackers = new Map<string, { key: string; match: Predicate }[]>();
   const performedNames = new Set<string>();
+  const eventNames = new Set<string>();
   const segments = new Map<string, CompiledCondition>();
   for (const segment of source.segments) {
     const compiler: ConditionCompiler = {
       issues,
       trackers,
       performedNames,
+      eventNames,
       splitOffset: 0,
       journeyId: "",
       nodeId: segment.id,
@@ -151,9 +159,13 @@ export function buildCatalog(
       templates,
       trackers,
       performedNames,
+      eventNames,
       issues,
     });
     journeys.set(journey.id, journey);
+    if (journey.entry.kind === "event") eventNames.add(journey.entry.event);
+    for (const exit of definition.exit ?? []) eventNames.add(exit.event);
+    if (definition.goal) eventNames.add(definition.goal.event);
     if (status !== "active") continue;
     if (journey.entry.kind === "event") {
       const list = byEntryEvent.get(journey.entry.event) ?? [];
@@ -170,6 +182,7 @@ export function buildCatalog(
       trackers,
       history: source.history ?? "referenced",
       performedNames,
+      eventNames: new Set([...eventNames, ...performedNames]),
     },
     issues,
   };
@@ -180,6 +193,7 @@ interface JourneyCompiler {
   templates: ReadonlyMap<string, { channel: Channel; content: CompiledContent }>;
   trackers: Map<string, { key: string; match: Predicate }[]>;
   performedNames: Set<string>;
+  eventNames: Set<string>;
   issues: Issue[];
 }
 
@@ -195,6 +209,7 @@ function compileJourney(
     issues,
     trackers: env.trackers,
     performedNames: env.performedNames,
+    eventNames: env.eventNames,
     splitOffset: 0,
     journeyId: definition.id,
     nodeId,

@@ -2,7 +2,7 @@ import { attributeMoment, nextLocalTime, parseLocalTime } from "./clock-time.js"
 import { durationMs, formatDuration } from "./duration.js";
 import { compileFilter, getPath, type Predicate } from "./filter.js";
 import { percentBucket } from "./hash.js";
-import { countSince } from "./history.js";
+import { countSince, MINUTE_MS, oldestMinuteSince } from "./history.js";
 import type { EventInput, Input } from "./input.js";
 import { type Issue, joinPath } from "./issue.js";
 import type { Condition, Filter, Json } from "./model.js";
@@ -19,6 +19,22 @@ export interface EvalContext {
   zone: string;
   /** Saved segments by id. */
   segments: ReadonlyMap<string, CompiledCondition>;
+  /**
+   * Set only by `quietUntil`: every time-dependent part evaluated lowers `until` to the next
+   * moment its value can change with time alone (see src/core/quiet.ts).
+   */
+  watch?: Watch;
+}
+
+/** The earliest moment a watched evaluation can turn out differently (Infinity: never by time alone). */
+export interface Watch {
+  until: Millis;
+}
+
+/** Lowers the watch to `at` when `at` is still ahead: a time part whose value changes at `at`. */
+export function watchUntil(ctx: { now: Millis; watch?: Watch }, at: Millis): void {
+  const { watch } = ctx;
+  if (watch && at > ctx.now && at < watch.until) watch.until = at;
 }
 
 /** A condition compiled to closures, once per published version. */
@@ -35,6 +51,8 @@ export interface ConditionCompiler {
   issues: Issue[];
   /** Event names some `performed` condition counts (kept in history even in "referenced" mode). */
   performedNames: Set<string>;
+  /** Event names some `event` condition matches (with exits, goals and entries: see Catalog.eventNames). */
+  eventNames: Set<string>;
   /** Event name -> tracked filters, so history counts `performed` with `where` exactly. */
   trackers: Map<string, { key: string; match: Predicate }[]>;
   /** Offset for the next split on the node being compiled (splits share the 0–100 range). */
@@ -86,6 +104,7 @@ export function compileCondition(
 ): CompiledCondition {
   const { issues } = compiler;
   if ("event" in condition) {
+    compiler.eventNames.add(condition.event);
     const match = compileEventMatch(
       condition.event,
       condition.where,
@@ -104,7 +123,11 @@ export function compileCondition(
     const ms = durationMs(condition.after);
     return {
       label: `after ${formatDuration(ms)}`,
-      holds: (ctx) => ctx.now >= ctx.instance.nodeAt + ms,
+      holds: (ctx) => {
+        const at = ctx.instance.nodeAt + ms;
+        watchUntil(ctx, at);
+        return ctx.now >= at;
+      },
       earliest: (ctx) => ctx.instance.nodeAt + ms,
     };
   }
@@ -116,7 +139,11 @@ export function compileCondition(
       const moment = (ctx: EvalContext) => nextLocalTime(ctx.instance.nodeAt + 1, seconds, ctx.zone);
       return {
         label: `at ${spec.localTime} local time`,
-        holds: (ctx) => ctx.now >= moment(ctx),
+        holds: (ctx) => {
+          const at = moment(ctx);
+          watchUntil(ctx, at);
+          return ctx.now >= at;
+        },
         earliest: moment,
       };
     }
@@ -129,6 +156,7 @@ export function compileCondition(
       label: `at ${spec.attribute}${spec.offset ? ` ${spec.offset}` : ""}`,
       holds: (ctx) => {
         const due = moment(ctx);
+        if (due !== undefined) watchUntil(ctx, due);
         return due !== undefined && ctx.now >= due;
       },
       earliest: moment,
@@ -238,8 +266,14 @@ function compilePerformed(
   return {
     label: `performed ${spec.event}${within ? ` within ${spec.within}` : ""}`,
     holds: (ctx) => {
-      const count = countSince(ctx.profile.history[key], within === undefined ? undefined : ctx.now - within);
-      return countOk({ count });
+      const entry = ctx.profile.history[key];
+      if (within === undefined) return countOk({ count: countSince(entry, undefined) });
+      // The count falls when its oldest minute leaves the window: that is when it can change.
+      if (ctx.watch) {
+        const oldest = oldestMinuteSince(entry, ctx.now - within);
+        if (oldest !== undefined) watchUntil(ctx, (oldest + 1) * MINUTE_MS + within);
+      }
+      return countOk({ count: countSince(entry, ctx.now - within) });
     },
     earliest: noTime,
   };

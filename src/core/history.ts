@@ -9,11 +9,12 @@ import type { EventHistory, Millis, Profile } from "./state.js";
 
 export const HISTORY_BUCKETS = 48;
 export const HISTORY_KEYS = 128;
-const MINUTE = 60_000;
+/** The width of a history bucket. */
+export const MINUTE_MS = 60_000;
 
 /** A new history entry with one more occurrence at `at` (the input entry is not modified). */
 export function recordOccurrence(entry: EventHistory | undefined, at: Millis): EventHistory {
-  const minute = Math.floor(at / MINUTE);
+  const minute = Math.floor(at / MINUTE_MS);
   if (!entry) return { total: 1, first: at, last: at, buckets: [minute, 1] };
   const buckets = entry.buckets.slice();
   insertBucket(buckets, minute);
@@ -47,13 +48,25 @@ function mergeOldest(buckets: number[]): void {
 export function countSince(entry: EventHistory | undefined, since: Millis | undefined): number {
   if (!entry) return 0;
   if (since === undefined) return entry.total;
-  const from = Math.floor(since / MINUTE);
+  const from = Math.floor(since / MINUTE_MS);
   let count = 0;
   for (let i = entry.buckets.length - 2; i >= 0; i -= 2) {
     if ((entry.buckets[i] as number) < from) break;
     count += entry.buckets[i + 1] as number;
   }
   return count;
+}
+
+/** The oldest minute bucket `countSince(entry, since)` counts, or undefined when it counts none. */
+export function oldestMinuteSince(entry: EventHistory | undefined, since: Millis): number | undefined {
+  if (!entry) return undefined;
+  const from = Math.floor(since / MINUTE_MS);
+  let oldest: number | undefined;
+  for (let i = entry.buckets.length - 2; i >= 0; i -= 2) {
+    if ((entry.buckets[i] as number) < from) break;
+    oldest = entry.buckets[i] as number;
+  }
+  return oldest;
 }
 
 /** The profile's history with occurrences recorded under each key (copy-on-write). */

@@ -2,8 +2,8 @@ import { performActions } from "./actions.js";
 import type { AdvanceContext } from "./advance.js";
 import type { Catalog, CompiledEdge, CompiledJourney } from "./catalog.js";
 import { quietHoursEnd } from "./clock-time.js";
-import type { EvalContext } from "./condition.js";
-import { eventDocument, keyOf } from "./condition.js";
+import type { EvalContext, Watch } from "./condition.js";
+import { eventDocument, keyOf, watchUntil } from "./condition.js";
 import { formatDuration } from "./duration.js";
 import type { AdvanceResult, Effect } from "./effect.js";
 import { stableId } from "./hash.js";
@@ -29,6 +29,8 @@ export class Run {
   constructor(
     context: AdvanceContext,
     readonly input: Input,
+    /** Set by `quietUntil` only: collects when the time parts evaluated can next change. */
+    readonly watch?: Watch,
   ) {
     this.now = context.now;
     this.catalog = context.catalog;
@@ -140,6 +142,7 @@ export class Run {
       instance,
       zone: this.zoneFor(journey),
       segments: this.catalog.segments,
+      watch: this.watch,
     };
   }
 
@@ -451,7 +454,10 @@ export class Run {
     let due: Millis | undefined;
     for (const edge of edges) {
       const at = edge.when?.earliest(ctx);
-      if (at !== undefined && at > this.now && (due === undefined || at < due)) due = at;
+      if (at === undefined || at <= this.now) continue;
+      // An edge's earliest moment drops out of the due once it has passed.
+      watchUntil(ctx, at);
+      if (due === undefined || at < due) due = at;
     }
     if (due === instance.timerDue) return;
     this.cancelTimer(instance);
