@@ -147,6 +147,8 @@ const engine = new Engine({
   ...(process.env.BENCH_CACHE_REMEMBERED
     ? { cacheRemembered: Number(process.env.BENCH_CACHE_REMEMBERED) }
     : {}),
+  // BENCH_QUIET_USERS: users whose quiet events the executor can skip (0: skipping off).
+  ...(process.env.BENCH_QUIET_USERS ? { quietUsers: Number(process.env.BENCH_QUIET_USERS) } : {}),
   ...(process.env.BENCH_ROUND_BUDGET_MS ? { roundBudgetMs: Number(process.env.BENCH_ROUND_BUDGET_MS) } : {}),
   ...(process.env.BENCH_MIN_ROUND_BUDGET_MS
     ? { minRoundBudgetMs: Number(process.env.BENCH_MIN_ROUND_BUDGET_MS) }

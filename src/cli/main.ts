@@ -148,6 +148,11 @@ async function runServe(args: readonly string[]): Promise<number> {
     throw new CliError(
       `--cache-size: expected a whole number of users and instances (at least 1), got ${setting("cache-size")}`,
     );
+  const quietUsers = Number(setting("quiet-users"));
+  if (!Number.isInteger(quietUsers) || quietUsers < 0)
+    throw new CliError(
+      `--quiet-users: expected a whole number of users (0: off), got ${setting("quiet-users")}`,
+    );
   const heapHeadroom = Number(setting("heap-headroom"));
   if (!Number.isInteger(heapHeadroom) || heapHeadroom < 0)
     throw new CliError(
@@ -173,6 +178,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     eventHistory: setting("event-history") === "all" ? "all" : "referenced",
     maxBacklog,
     cacheSize,
+    quietUsers,
     providerThread: setting("provider-thread") === "on",
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }

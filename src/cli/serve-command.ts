@@ -8,6 +8,7 @@ import { Observability } from "../observability/observability.js";
 import type { Tracing } from "../observability/tracing.js";
 import { DEFAULT_MAX_BACKLOG, Engine, type EngineOptions } from "../runtime/engine.js";
 import { DEFAULT_CACHE_SIZE } from "../runtime/executor.js";
+import { DEFAULT_QUIET_USERS } from "../runtime/quiet-users.js";
 import { openSqlite } from "../store/sqlite/open.js";
 import { SERVE_HEAP_HEADROOM_BYTES } from "./heap-growth.js";
 
@@ -25,6 +26,8 @@ export interface ServeOptions {
   maxBacklog?: number;
   /** Executor state cache, in users plus their instances (see EngineOptions.cacheSize). */
   cacheSize?: number;
+  /** Users whose quiet events can be skipped (see EngineOptions.quietUsers; 0: off). */
+  quietUsers?: number;
   /** Base URL the outside world reaches this server at (tracking links, Twilio signatures). */
   publicUrl?: string;
   /** Engine settings beyond the flags (tests and embedding: delivery backoff, breaker...). */
@@ -91,6 +94,12 @@ export const SERVE_SETTINGS = [
     help: "users' states kept in memory, counted as users plus their journey instances (memory: ~1-2 KiB each); a user read from the file is cached from their second recent read",
   },
   {
+    flag: "quiet-users",
+    env: "JOURNEYS_QUIET_USERS",
+    default: String(DEFAULT_QUIET_USERS),
+    help: "users for whom the engine remembers that events no journey or segment names would change nothing, and skips them without reading the user (16 bytes each; 0: off)",
+  },
+  {
     flag: "provider-thread",
     env: "JOURNEYS_PROVIDER_THREAD",
     default: "on",
@@ -153,6 +162,7 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     ...(options.eventHistory ? { history: options.eventHistory } : {}),
     ...(options.maxBacklog !== undefined ? { maxBacklog: options.maxBacklog } : {}),
     ...(options.cacheSize !== undefined ? { cacheSize: options.cacheSize } : {}),
+    ...(options.quietUsers !== undefined ? { quietUsers: options.quietUsers } : {}),
     ...extra,
     ...observedEngine(observability, extra),
   });

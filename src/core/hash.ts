@@ -9,6 +9,13 @@ export function hash53(text: string, seed = 0): number {
   return 4294967296 * (2097151 & (mixed[1] as number)) + (mixed[0] as number);
 }
 
+/** cyrb53's two 32-bit halves before it keeps 53 bits (64 bits in all), written to `out[0..1]`. */
+export function hash64(text: string, out: Uint32Array, seed = 0): void {
+  mix(text, seed);
+  out[0] = mixed[0] as number;
+  out[1] = mixed[1] as number;
+}
+
 /** The two 32-bit halves of cyrb53 (unsigned), written to `mixed` to allocate nothing. */
 const mixed = new Uint32Array(2);
 

@@ -47,6 +47,7 @@ async function exposedNames(): Promise<Set<string>> {
       { ...entry, input: { kind: "event", id: "e", userId: "u", name: "x", properties: {}, timestamp: 0 } },
     ] as LogRecord[],
     timers: [],
+    skipped: 0,
     deliveries: 0,
     emitted: 0,
     transitions: 1,

@@ -30,6 +30,7 @@ export class EngineMetrics {
   private readonly duplicates: Counter<"project">;
   private readonly rejected: Counter<"reason">;
   private readonly processed: CounterChild[];
+  private readonly quietSkipped: Counter;
   private readonly errors: Counter<"where">;
   private readonly transitions: Counter<"project" | "journey" | "node">;
   private readonly exits: Counter<"project" | "journey" | "node">;
@@ -70,6 +71,11 @@ export class EngineMetrics {
       registers,
     });
     this.processed = KINDS.map((kind) => processed.labels(kind));
+    this.quietSkipped = new Counter({
+      name: "journeys_quiet_events_skipped_total",
+      help: "Events named by no journey or segment that the executor skipped without reading their user: for that user's state they could change nothing (counted in journeys_inputs_processed_total too).",
+      registers,
+    });
     this.errors = new Counter({
       name: "journeys_engine_errors_total",
       help: "Errors inside the engine (failed batch commits, inputs that threw), by component.",
@@ -171,6 +177,7 @@ export class EngineMetrics {
       const count = kinds[k] as number;
       if (count > 0) this.processed[k]?.inc(count);
     }
+    if (report.skipped > 0) this.quietSkipped.inc(report.skipped);
     this.batchSize.observe(entries.length + report.timers.length);
     this.batchDuration.observe((committedAt - report.startedAt) / 1000);
     for (const change of report.changes ?? []) this.onChanges(change);

@@ -31,6 +31,8 @@ export interface EngineOptions {
   cacheSize?: number;
   /** Reads of uncached users the cache's admission remembers (see ExecutorOptions). */
   cacheRemembered?: number;
+  /** Users whose quiet events the executor can skip (default 1,048,576; 0: off; see ExecutorOptions). */
+  quietUsers?: number;
   /** Time the executor runs advance() before a round commits and yields (see ExecutorOptions). */
   roundBudgetMs?: number;
   /** Shortest round budget, used while the executor keeps up (see ExecutorOptions). */
@@ -157,6 +159,7 @@ export class Engine {
       batchSize: options.batchSize,
       cacheSize: options.cacheSize,
       cacheRemembered: options.cacheRemembered,
+      quietUsers: options.quietUsers,
       roundBudgetMs: options.roundBudgetMs,
       minRoundBudgetMs: options.minRoundBudgetMs,
       // A commit writes the deliveries it can leased to the dispatcher and hands them over; it

@@ -1,6 +1,7 @@
 import { type AdvanceContext, advance } from "../core/advance.js";
-import type { Effect } from "../core/effect.js";
+import type { AdvanceResult, Effect } from "../core/effect.js";
 import { type Input, timerInput } from "../core/input.js";
+import { advanceQuiet, isQuietEvent, quietUntil } from "../core/quiet.js";
 import type {
   CommitResult,
   Log,
@@ -13,6 +14,7 @@ import type {
 import { BatchChanges } from "./batch-changes.js";
 import type { ProjectCatalogs } from "./catalogs.js";
 import type { Clock } from "./clock.js";
+import { DEFAULT_QUIET_USERS, QuietUsers } from "./quiet-users.js";
 import type { TimerService } from "./timer-service.js";
 import { UserCache } from "./user-cache.js";
 
@@ -35,6 +37,12 @@ export interface ExecutorOptions {
    * uncached users, at least (default: half of `cacheSize`; 0 caches every user read).
    */
   cacheRemembered?: number;
+  /**
+   * Users for whom the executor remembers until when their quiet events (named by no journey or
+   * segment) change nothing, so it skips those events without reading the user (default
+   * 1,048,576, 16 MiB; 0 turns skipping off). See src/core/quiet.ts.
+   */
+  quietUsers?: number;
   /** Inputs of several partitions committed together, at most (default 5,000). */
   commitInputs?: number;
   /**
@@ -73,6 +81,8 @@ export interface BatchReport {
   partition: number;
   entries: readonly LogRecord[];
   timers: readonly StoredTimer[];
+  /** Entries among `entries` that were quiet events skipped without reading their user. */
+  skipped: number;
   deliveries: number;
   /** Events `emit` actions appended to the partition's log in this batch's commit. */
   emitted: number;
@@ -101,6 +111,7 @@ interface Prepared {
   entries: readonly LogRecord[];
   due: StoredTimer[];
   inputs: number;
+  skipped: number;
   touched: string[];
   transitions: number;
   startedAt: number;
@@ -127,6 +138,8 @@ export class Executor {
   private readonly offsets: number[];
   private readonly dirty = new Set<number>();
   private readonly cache: UserCache;
+  /** Until when users' quiet events change nothing (undefined: skipping is off). */
+  private readonly quiet: QuietUsers | undefined;
   private readonly waiters: { partition: number; offset: number; resolve: () => void }[] = [];
   private readonly batchSize: number;
   private readonly commitInputs: number;
@@ -144,6 +157,8 @@ export class Executor {
     this.offsets = new Array<number>(options.partitions).fill(0);
     this.batchSize = options.batchSize ?? 1000;
     this.cache = new UserCache(options.cacheSize ?? DEFAULT_CACHE_SIZE, options.cacheRemembered);
+    const quietUsers = options.quietUsers ?? DEFAULT_QUIET_USERS;
+    this.quiet = quietUsers > 0 ? new QuietUsers(quietUsers) : undefined;
     this.commitInputs = options.commitInputs ?? 5000;
     this.roundBudgetMs = options.roundBudgetMs ?? 40;
     // At least 1 ms: a budget of 0 would stay 0 when doubled.
@@ -211,7 +226,20 @@ export class Executor {
 
   /** Forgets a user's cached state (after erase). */
   forget(project: string, userId: string): void {
-    this.cache.delete(cacheKey(project, userId));
+    const key = cacheKey(project, userId);
+    this.cache.delete(key);
+    this.quiet?.delete(key);
+  }
+
+  /** Users the quiet-event table can hold (0: skipping is off). */
+  get quietCapacity(): number {
+    return this.quiet?.capacity ?? 0;
+  }
+
+  /** Drops what the executor remembers of a user whose batch did not commit. */
+  private forgetKey(key: string): void {
+    this.cache.delete(key);
+    this.quiet?.delete(key);
   }
 
   private kick(): void {
@@ -254,7 +282,7 @@ export class Executor {
       } catch (error) {
         // The cache ran ahead of the store: drop what these batches touched, give the timers back.
         for (const batch of prepared) {
-          for (const key of batch.touched) this.cache.delete(key);
+          for (const key of batch.touched) this.forgetKey(key);
           for (const timer of batch.due) this.options.timers.add(timer);
           this.dirty.add(batch.partition);
           this.options.onError?.(error, batch.partition);
@@ -317,7 +345,7 @@ export class Executor {
     } catch (error) {
       // Failed partway (a store read, a catalog): what this batch advanced in the cache is ahead
       // of the store, and its due timers were taken: drop the one, give the other back.
-      for (const key of touched) this.cache.delete(key);
+      for (const key of touched) this.forgetKey(key);
       for (const timer of due) timers.add(timer);
       this.dirty.add(partition);
       this.options.onError?.(error, partition);
@@ -349,6 +377,7 @@ export class Executor {
     for (const { input, project, appendedAt } of entries)
       pending.push({ input, project, key: cacheKey(project, input.userId), at: appendedAt });
     if (due.length > 0 && entries.length > 0) pending.sort((a, b) => a.at - b.at);
+    const skipped = this.quiet ? this.skipQuiet(pending, clock.now()) : 0;
 
     // Users read from the store for this batch: cached after it only when seen before (admit).
     const loaded = await this.loadUsers(pending);
@@ -372,7 +401,9 @@ export class Executor {
         maxSteps: this.options.maxSteps,
       };
       try {
-        const result = advance(context, input);
+        const result = this.quiet
+          ? this.advanceNoting(this.quiet, key, context, input)
+          : advance(context, input);
         const next = { profile: result.profile, instances: result.instances };
         if (loaded.has(key)) loaded.set(key, next);
         else this.cache.set(key, next);
@@ -401,6 +432,7 @@ export class Executor {
       entries,
       due,
       inputs: pending.length,
+      skipped,
       touched,
       transitions,
       startedAt,
@@ -408,6 +440,50 @@ export class Executor {
       changes: [...batches.values()].map((batch) => batch.finish()),
       traced,
     };
+  }
+
+  /**
+   * Takes out of `pending` the quiet events of users the table vouches for: they would change
+   * nothing (src/core/quiet.ts), so their users are not read. Every other input makes the table
+   * forget its user first, so a quiet event after it in the batch is run, not judged on the
+   * state before it. Returns how many were taken out.
+   */
+  private skipQuiet(pending: Pending[], now: number): number {
+    const quiet = this.quiet as QuietUsers;
+    const { catalogs } = this.options;
+    let kept = 0;
+    for (const item of pending) {
+      const { input } = item;
+      if (input.kind === "event") {
+        const catalog = catalogs.peek(item.project);
+        if (catalog && isQuietEvent(catalog, input.name) && quiet.quiet(item.key, catalog, now)) continue;
+      }
+      quiet.delete(item.key);
+      pending[kept++] = item;
+    }
+    const skipped = pending.length - kept;
+    pending.length = kept;
+    return skipped;
+  }
+
+  /** advance(), then notes in the table until when the user's quiet events change nothing. */
+  private advanceNoting(
+    quiet: QuietUsers,
+    key: string,
+    context: AdvanceContext,
+    input: Input,
+  ): AdvanceResult {
+    let result: AdvanceResult;
+    let until: number | undefined;
+    if (input.kind === "event" && isQuietEvent(context.catalog, input.name)) {
+      // The event is its own probe: when it changed nothing, its answer holds for the next ones.
+      const quietly = advanceQuiet(context, input);
+      result = quietly.result;
+      if (result.effects.length === 0) until = quietly.quietUntil;
+    } else result = advance(context, input);
+    until ??= quietUntil({ ...context, profile: result.profile, instances: result.instances });
+    quiet.set(key, context.catalog, until, context.now);
+    return result;
   }
 
   /** After the commit: move the offset, hold new near timers, report; true when more is waiting. */
@@ -427,6 +503,7 @@ export class Executor {
       partition: batch.partition,
       entries: batch.entries,
       timers: batch.due,
+      skipped: batch.skipped,
       deliveries,
       emitted,
       transitions: batch.transitions,
