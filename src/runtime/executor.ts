@@ -473,16 +473,24 @@ export class Executor {
     context: AdvanceContext,
     input: Input,
   ): AdvanceResult {
+    const { catalog, now } = context;
+    // With `history: "all"` no event is quiet: nothing to note.
+    if (catalog.history !== "referenced") return advance(context, input);
     let result: AdvanceResult;
     let until: number | undefined;
-    if (input.kind === "event" && isQuietEvent(context.catalog, input.name)) {
+    if (input.kind === "event" && isQuietEvent(catalog, input.name)) {
       // The event is its own probe: when it changed nothing, its answer holds for the next ones.
       const quietly = advanceQuiet(context, input);
       result = quietly.result;
       if (result.effects.length === 0) until = quietly.quietUntil;
     } else result = advance(context, input);
-    until ??= quietUntil({ ...context, profile: result.profile, instances: result.instances });
-    quiet.set(key, context.catalog, until, context.now);
+    try {
+      until ??= quietUntil({ ...context, profile: result.profile, instances: result.instances });
+    } catch {
+      // The input itself went through: a probe that throws only leaves the user unvouched for.
+      until = now;
+    }
+    quiet.set(key, catalog, until, now);
     return result;
   }
 
