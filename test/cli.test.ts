@@ -100,6 +100,7 @@ describe("journeys CLI", () => {
       ["--event-history", "some"],
       ["--heap-headroom", "1.5"],
       ["--provider-thread", "maybe"],
+      ["--quiet-users", "-1"],
     ] as const) {
       const { code, out } = journeys("serve", "--db", db, flag, value);
       assert.notEqual(code, 0, flag);
