@@ -102,7 +102,8 @@ describe("journeys CLI", () => {
       ["--provider-thread", "maybe"],
       ["--quiet-users", "-1"],
     ] as const) {
-      const { code, out } = journeys("serve", "--db", db, flag, value);
+      // `=` keeps a value that starts with a dash (-1) attached to its flag.
+      const { code, out } = journeys("serve", "--db", db, `${flag}=${value}`);
       assert.notEqual(code, 0, flag);
       assert.match(out, new RegExp(`${flag}: expected`), flag);
     }
