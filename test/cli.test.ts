@@ -101,6 +101,7 @@ describe("journeys CLI", () => {
       ["--heap-headroom", "1.5"],
       ["--provider-thread", "maybe"],
       ["--quiet-users", "-1"],
+      ["--provider-concurrency", "0"],
     ] as const) {
       // `=` keeps a value that starts with a dash (-1) attached to its flag.
       const { code, out } = journeys("serve", "--db", db, `${flag}=${value}`);

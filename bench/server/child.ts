@@ -168,6 +168,14 @@ const engine = new Engine({
       ? {
           provider: { allowPrivateUrls: true },
           providerThread: process.env.BENCH_PROVIDER_THREAD !== "0",
+          // BENCH_PER_PROVIDER / BENCH_DISPATCH_CONCURRENCY: provider calls in flight per
+          // provider and in all (the dispatcher's defaults), for experiments.
+          ...(process.env.BENCH_PER_PROVIDER
+            ? { perProviderConcurrency: Number(process.env.BENCH_PER_PROVIDER) }
+            : {}),
+          ...(process.env.BENCH_DISPATCH_CONCURRENCY
+            ? { concurrency: Number(process.env.BENCH_DISPATCH_CONCURRENCY) }
+            : {}),
         }
       : false,
   onBatch: (report) => {

@@ -158,6 +158,11 @@ async function runServe(args: readonly string[]): Promise<number> {
     throw new CliError(
       `--heap-headroom: expected a whole number of MiB (0: none), got ${setting("heap-headroom")}`,
     );
+  const providerConcurrency = Number(setting("provider-concurrency"));
+  if (!Number.isInteger(providerConcurrency) || providerConcurrency < 1)
+    throw new CliError(
+      `--provider-concurrency: expected a whole number of calls (at least 1), got ${setting("provider-concurrency")}`,
+    );
   if (!["on", "off"].includes(setting("provider-thread")))
     throw new CliError(`--provider-thread: expected on or off, got ${setting("provider-thread")}`);
   const port = Number(setting("port"));
@@ -180,6 +185,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     cacheSize,
     quietUsers,
     providerThread: setting("provider-thread") === "on",
+    providerConcurrency,
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

@@ -6,6 +6,7 @@ import { parseRetention } from "../observability/journal-retention.js";
 import { loggerOptions, parseLogLevel } from "../observability/logger.js";
 import { Observability } from "../observability/observability.js";
 import type { Tracing } from "../observability/tracing.js";
+import { DEFAULT_PROVIDER_CONCURRENCY } from "../runtime/dispatcher.js";
 import { DEFAULT_MAX_BACKLOG, Engine, type EngineOptions } from "../runtime/engine.js";
 import { DEFAULT_CACHE_SIZE } from "../runtime/executor.js";
 import { DEFAULT_QUIET_USERS } from "../runtime/quiet-users.js";
@@ -38,6 +39,8 @@ export interface ServeOptions {
   tracing?: Tracing;
   /** Providers' calls in a worker thread of their own (see EngineOptions.delivery.providerThread). */
   providerThread?: boolean;
+  /** Calls in flight per provider (see DispatcherOptions.perProviderConcurrency). */
+  providerConcurrency?: number;
 }
 
 /** The settings of `journeys serve`: each a flag and an environment variable. */
@@ -106,6 +109,12 @@ export const SERVE_SETTINGS = [
     help: "on: channel providers make their HTTP calls in a worker thread of their own, off the engine's thread; off: on the engine's thread",
   },
   {
+    flag: "provider-concurrency",
+    env: "JOURNEYS_PROVIDER_CONCURRENCY",
+    default: String(DEFAULT_PROVIDER_CONCURRENCY),
+    help: "provider calls in flight at once per provider (1,024 in all); a provider's own rate limit, if configured, still applies",
+  },
+  {
     flag: "heap-headroom",
     env: "JOURNEYS_HEAP_HEADROOM",
     default: String(SERVE_HEAP_HEADROOM_BYTES / 1024 / 1024),
@@ -146,14 +155,17 @@ export async function serve(options: ServeOptions, out: (line: string) => void):
     ...(journalRetentionMs !== undefined ? { journalRetentionMs } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
   });
-  // The providerThread setting, unless the engine settings say otherwise (or run no dispatcher).
+  // The delivery settings, unless the engine settings say otherwise (or run no dispatcher).
+  const delivery = {
+    ...(options.providerThread !== undefined ? { providerThread: options.providerThread } : {}),
+    ...(options.providerConcurrency !== undefined
+      ? { perProviderConcurrency: options.providerConcurrency }
+      : {}),
+  };
   const extra: Partial<Omit<EngineOptions, "store" | "log">> =
-    options.providerThread === undefined || options.engine?.delivery === false
+    Object.keys(delivery).length === 0 || options.engine?.delivery === false
       ? (options.engine ?? {})
-      : {
-          ...options.engine,
-          delivery: { providerThread: options.providerThread, ...options.engine?.delivery },
-        };
+      : { ...options.engine, delivery: { ...delivery, ...options.engine?.delivery } };
   const engine = new Engine({
     store,
     log,

@@ -30,7 +30,12 @@ export interface DispatcherOptions {
   /** First retry delay (default 1 s), doubling per attempt up to maxBackoffMs (default 1 h), with jitter. */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** Provider calls in flight at once (default 256), and per provider (default 64). */
+  /**
+   * Provider calls in flight at once (default 1,024), and per provider (default 512,
+   * DEFAULT_PROVIDER_CONCURRENCY). A call holds its slot until its outcome is handled on the
+   * engine's thread, which a saturated executor reaches only between its rounds (tens of ms):
+   * the slots must cover the calls a round's time lets through, not only the provider's latency.
+   */
   concurrency?: number;
   perProviderConcurrency?: number;
   /** Deliveries claimed per query (default 256). */
@@ -58,6 +63,9 @@ export interface DispatcherOptions {
   preparePayload?: (delivery: StoredDelivery) => StoredDelivery["payload"];
   onError?: (error: unknown) => void;
 }
+
+/** Calls in flight per provider by default (`journeys serve --provider-concurrency`). */
+export const DEFAULT_PROVIDER_CONCURRENCY = 512;
 
 /**
  * Turns the outbox into messages: claims due deliveries, sends them through their provider
@@ -107,8 +115,8 @@ export class Dispatcher {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.backoffMs = options.backoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 3_600_000;
-    this.concurrency = options.concurrency ?? 256;
-    this.perProvider = options.perProviderConcurrency ?? 64;
+    this.concurrency = options.concurrency ?? 1024;
+    this.perProvider = options.perProviderConcurrency ?? DEFAULT_PROVIDER_CONCURRENCY;
     this.claimLimit = options.claimLimit ?? 256;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.random = options.random ?? Math.random;
