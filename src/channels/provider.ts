@@ -40,6 +40,12 @@ export interface Provider {
   readonly channels: readonly Channel[];
   /** Most messages one `send` call should carry: more share one API round trip only where the API allows it. */
   readonly maxBatch: number;
+  /**
+   * Calls it can make at once, when it has such a bound of its own (SMTP: its pool's
+   * connections). The dispatcher starts no more: a call beyond it would wait inside the provider
+   * with its timeout already running, and time out unsent.
+   */
+  readonly maxConcurrency?: number;
   /** Sends the messages; resolves with one outcome per message, in order, and never rejects. */
   send(messages: readonly ProviderMessage[], signal: AbortSignal): Promise<SendOutcome[]>;
   /** Releases pooled connections (SMTP); call when the provider is replaced or the dispatcher stops. */

@@ -29,6 +29,8 @@ type Transporter = ReturnType<typeof createPooledTransport>;
 export class SmtpProvider implements Provider {
   readonly type = "smtp";
   readonly maxBatch = 1;
+  /** One message per pooled connection at a time (see Provider.maxConcurrency). */
+  readonly maxConcurrency: number;
   readonly id: string;
   readonly channels: readonly Channel[];
   private readonly transporter: Transporter;
@@ -39,6 +41,7 @@ export class SmtpProvider implements Provider {
   ) {
     this.id = env.id;
     this.channels = env.channels;
+    this.maxConcurrency = config.maxConnections ?? 5;
     this.transporter = createPooledTransport(config, env.timeoutMs, env.socketLookup);
   }
 

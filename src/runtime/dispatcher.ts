@@ -205,10 +205,8 @@ export class Dispatcher {
   /** Free slots of a provider, in messages. */
   private slotsOf(handle: ProviderHandle): number {
     const busy = this.inFlightByProvider.get(handle.key) ?? 0;
-    return (
-      Math.max(0, Math.min(this.perProvider - busy, this.concurrency - this.inFlight)) *
-      handle.provider.maxBatch
-    );
+    const own = Math.min(this.perProvider, handle.provider.maxConcurrency ?? this.perProvider);
+    return Math.max(0, Math.min(own - busy, this.concurrency - this.inFlight)) * handle.provider.maxBatch;
   }
 
   /** Launches held deliveries of a provider into its free slots (not past a closed breaker). */

@@ -23,6 +23,7 @@ interface ProviderInfo {
   type: string;
   channels: Channel[];
   maxBatch: number;
+  maxConcurrency?: number;
 }
 
 /** Requests to the provider thread; each is answered once, with its id. */
@@ -205,6 +206,7 @@ class RemoteProvider implements Provider {
   readonly type: string;
   readonly channels: readonly Channel[];
   readonly maxBatch: number;
+  readonly maxConcurrency?: number;
   private reopening: Promise<void> | undefined;
 
   constructor(
@@ -217,6 +219,7 @@ class RemoteProvider implements Provider {
     this.type = info.type;
     this.channels = info.channels;
     this.maxBatch = info.maxBatch;
+    if (info.maxConcurrency !== undefined) this.maxConcurrency = info.maxConcurrency;
   }
 
   get id(): string {

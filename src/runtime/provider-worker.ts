@@ -85,7 +85,12 @@ function open(id: number, key: string, config: ProviderConfig): void {
     reply({
       id,
       ok: true,
-      info: { type: provider.type, channels: [...provider.channels], maxBatch: provider.maxBatch },
+      info: {
+        type: provider.type,
+        channels: [...provider.channels],
+        maxBatch: provider.maxBatch,
+        ...(provider.maxConcurrency !== undefined ? { maxConcurrency: provider.maxConcurrency } : {}),
+      },
     });
   } catch (error) {
     // createProvider only throws for the configuration: the same every time.

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { eventually, startServer, type TestServer } from "../support/server.js";
+import { type FakeSmtp, startFakeSmtp } from "../../src/channels/testing/fake-smtp.js";
+import { type Body, eventually, startServer, type TestServer } from "../support/server.js";
 
 process.env.JOURNEYS_ALLOW_PRIVATE_URLS = "1";
 
@@ -58,5 +59,85 @@ describe("calls in flight per provider", () => {
     assert.equal((await server.api("POST", "/v1/events", { events })).status, 202);
     await eventually(async () => received.size === 30, 30_000, "every webhook delivered");
     assert.equal(most, 5);
+  });
+});
+
+/**
+ * An SMTP provider sends one message per pooled connection at a time. The dispatcher starts no
+ * more calls than it has connections: a call queued inside the pool would run its timeout
+ * while it waits, and time out unsent.
+ */
+describe("calls in flight to an SMTP provider", () => {
+  let server: TestServer;
+  let smtp: FakeSmtp;
+
+  before(async () => {
+    // 150 ms a message on 2 connections: 12 messages queued in the pool at once would wait up to
+    // 750 ms, past the 500 ms timeout.
+    smtp = await startFakeSmtp({ replyDelayMs: 150 });
+    server = await startServer(undefined, {
+      providerThread: true,
+      engine: { delivery: { pollMs: 20, provider: { timeoutMs: 500 } } },
+    });
+    const put = await server.api("PUT", "/v1/providers/smtp", {
+      type: "smtp",
+      config: { host: smtp.host, port: smtp.port, from: "shop@example.com", maxConnections: 2 },
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const journey = {
+      id: "mail",
+      entry: { event: "order", key: "properties.n" },
+      start: "email",
+      nodes: {
+        email: {
+          actions: [
+            {
+              send: {
+                channel: "email",
+                provider: "smtp",
+                content: { subject: "Thanks", text: "Order {{ journey.entry.properties.n }}" },
+              },
+            },
+          ],
+        },
+      },
+    };
+    assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
+    assert.equal((await server.api("POST", "/v1/journeys/mail/publish")).status, 200);
+  });
+
+  after(async () => {
+    await server.close();
+    await smtp.close();
+  });
+
+  it("starts no more sends than the pool's connections, so none times out waiting", {
+    timeout: 60_000,
+  }, async () => {
+    for (let i = 0; i < 12; i++) {
+      const put = await server.api("PUT", `/v1/users/m${i}`, {
+        channels: { email: { address: `m${i}@example.com` } },
+      });
+      assert.equal(put.status, 200);
+    }
+    const events = Array.from({ length: 12 }, (_, i) => ({
+      userId: `m${i}`,
+      name: "order",
+      properties: { n: i },
+    }));
+    assert.equal((await server.api("POST", "/v1/events", { events })).status, 202);
+    const deliveries = await eventually(
+      async () => {
+        const { body } = await server.api("GET", "/v1/deliveries?limit=100");
+        const done = body.deliveries.filter((d: Body) => d.status === "sent");
+        return done.length === 12 ? body.deliveries : undefined;
+      },
+      30_000,
+      "every email sent",
+    );
+    for (const delivery of deliveries) {
+      assert.equal(delivery.attempts, 1, `${delivery.userId}: ${delivery.reason ?? ""}`);
+      assert.equal(smtp.count(delivery.idempotencyKey), 1);
+    }
   });
 });

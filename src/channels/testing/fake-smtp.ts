@@ -19,6 +19,8 @@ export interface FakeSmtpOptions {
    * certificates refuse; the names clients ask for (SNI) are recorded in `servernames`.
    */
   starttls?: boolean;
+  /** Answers each message's DATA this many ms after receiving it (a slow server). */
+  replyDelayMs?: number;
 }
 
 /** Reply texts for `permanent(code)`: where in the transaction real servers refuse, and why. */
@@ -84,7 +86,9 @@ export class FakeSmtp extends FakeControl<SmtpMail> {
         stream.on("end", () => {
           const mode = this.modes.get(session.id) ?? { kind: "ok" };
           if (mode.kind === "hang") return;
-          callback(this.finish(Buffer.concat(chunks).toString("utf8"), session, mode));
+          const reply = () => callback(this.finish(Buffer.concat(chunks).toString("utf8"), session, mode));
+          if (options.replyDelayMs) setTimeout(reply, options.replyDelayMs);
+          else reply();
         });
       },
     });
