@@ -97,6 +97,17 @@ const { store, log } = storage;
 for (const pragma of (process.env.BENCH_SQLITE_PRAGMAS ?? "").split(";")) {
   if (pragma.trim()) storage.connection.db.pragma(pragma.trim());
 }
+// BENCH_PAD_PAST_1GIB=1 (experiment): grows the file past SQLite's lock-byte page (1 GiB) with
+// blobs deleted at once, so that commits no longer walk the whole page cache (docs/benchmarks.md,
+// "What limits": a b-tree rebalance rekeys a page through that page's number).
+if (process.env.BENCH_PAD_PAST_1GIB === "1") {
+  const { db } = storage.connection;
+  const pages = () => Number(db.pragma("page_count", { simple: true }));
+  db.exec("CREATE TABLE IF NOT EXISTS bench_pad (b BLOB)");
+  const insert = db.prepare("INSERT INTO bench_pad VALUES (zeroblob(?))");
+  while (pages() < 270_000) insert.run(4 << 20);
+  db.exec("DELETE FROM bench_pad");
+}
 timings.opened = monotonicMs();
 const keys = new ApiKeys(store);
 if (!(await keys.resolve(config.apiKey))) await keys.create(config.project, "bench", config.apiKey);
