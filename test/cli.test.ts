@@ -102,6 +102,7 @@ describe("journeys CLI", () => {
       ["--provider-thread", "maybe"],
       ["--quiet-users", "-1"],
       ["--provider-concurrency", "0"],
+      ["--reserve-mib", "lots"],
     ] as const) {
       // `=` keeps a value that starts with a dash (-1) attached to its flag.
       const { code, out } = journeys("serve", "--db", db, `${flag}=${value}`);

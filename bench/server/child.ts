@@ -90,23 +90,16 @@ const storage = openSqlite({
     ? { checkpointRestartPages: Number(process.env.BENCH_CHECKPOINT_RESTART_PAGES) }
     : {}),
   ...(process.env.BENCH_SQLITE_PAGE_SIZE ? { pageSize: Number(process.env.BENCH_SQLITE_PAGE_SIZE) } : {}),
+  // BENCH_RESERVE_MIB: space the file is grown to at open, as `journeys serve --reserve-mib`.
+  ...(process.env.BENCH_RESERVE_MIB
+    ? { reserveBytes: Number(process.env.BENCH_RESERVE_MIB) * 1024 * 1024 }
+    : {}),
 });
 const { store, log } = storage;
 // Experiments: BENCH_SQLITE_PRAGMAS="wal_autocheckpoint = 10000; cache_size = -262144" tries
 // other settings on the engine's own connection without changing the store.
 for (const pragma of (process.env.BENCH_SQLITE_PRAGMAS ?? "").split(";")) {
   if (pragma.trim()) storage.connection.db.pragma(pragma.trim());
-}
-// BENCH_PAD_PAST_1GIB=1 (experiment): grows the file past SQLite's lock-byte page (1 GiB) with
-// blobs deleted at once, so that commits no longer walk the whole page cache (docs/benchmarks.md,
-// "What limits": a b-tree rebalance rekeys a page through that page's number).
-if (process.env.BENCH_PAD_PAST_1GIB === "1") {
-  const { db } = storage.connection;
-  const pages = () => Number(db.pragma("page_count", { simple: true }));
-  db.exec("CREATE TABLE IF NOT EXISTS bench_pad (b BLOB)");
-  const insert = db.prepare("INSERT INTO bench_pad VALUES (zeroblob(?))");
-  while (pages() < 270_000) insert.run(4 << 20);
-  db.exec("DELETE FROM bench_pad");
 }
 timings.opened = monotonicMs();
 const keys = new ApiKeys(store);

@@ -158,6 +158,11 @@ async function runServe(args: readonly string[]): Promise<number> {
     throw new CliError(
       `--heap-headroom: expected a whole number of MiB (0: none), got ${setting("heap-headroom")}`,
     );
+  const reserveMib = Number(setting("reserve-mib"));
+  if (!Number.isInteger(reserveMib) || reserveMib < 0)
+    throw new CliError(
+      `--reserve-mib: expected a whole number of MiB (0: none), got ${setting("reserve-mib")}`,
+    );
   const providerConcurrency = Number(setting("provider-concurrency"));
   if (!Number.isInteger(providerConcurrency) || providerConcurrency < 1)
     throw new CliError(
@@ -186,6 +191,7 @@ async function runServe(args: readonly string[]): Promise<number> {
     quietUsers,
     providerThread: setting("provider-thread") === "on",
     providerConcurrency,
+    reserveMib,
     ...(process.env.JOURNEYS_DELIVERY_LEASE_MS
       ? { engine: { delivery: { leaseMs: Number(process.env.JOURNEYS_DELIVERY_LEASE_MS) } } }
       : {}),

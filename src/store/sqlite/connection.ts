@@ -54,6 +54,13 @@ export interface SqliteOptions {
   onCheckpointFailure?: (error: Error) => void;
   /** Time for rows the store stamps itself (emitted events' ingest time). Default: the system clock. */
   clock?: { now(): number };
+  /**
+   * Grows a smaller file to this many bytes at open, the added pages free (SQLite's freelist),
+   * for the database to fill before it extends the file (default 0: none; `journeys serve
+   * --reserve-mib`). From 1 GiB up it also spares every commit a scan of SQLite's whole page
+   * cache: on a file under 1 GiB, a commit that rebalanced a b-tree ends with one (`reserve`).
+   */
+  reserveBytes?: number;
 }
 
 /**
@@ -85,6 +92,7 @@ export class SqliteConnection {
       // Checkpoints reset the WAL; this truncates what is left of a large one afterwards.
       this.db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       migrate(this.db, this.path);
+      if (options.reserveBytes && options.path !== ":memory:") reserve(this.db, options.reserveBytes);
       this.log = new LogWriter(this.db);
       if (options.backgroundCheckpoint && options.path !== ":memory:") {
         this.db.pragma("wal_autocheckpoint = 0");
@@ -169,4 +177,28 @@ export class SqliteConnection {
       this.db.close();
     }
   }
+}
+
+/**
+ * Grows the file to `bytes` of pages, all added pages free: blobs written then dropped, so their
+ * pages go to SQLite's freelist and the file's page count stays. Why 1 GiB matters: when
+ * `balance_nonroot` puts new sibling pages in ascending order it rekeys one through the number of
+ * the lock-byte page (the page at 1 GiB), the page cache keeps that as its largest key, and the
+ * transaction's end truncates the cache to the file's size by scanning every hash bucket whenever
+ * that key lies past the file's end: ~220 µs a commit with a 64 MiB cache (docs/benchmarks.md,
+ * "What limits"). Past 1 GiB of pages, the key is inside the file and nothing is scanned.
+ */
+function reserve(db: SqliteDatabase, bytes: number): void {
+  const pageSize = db.pragma("page_size", { simple: true }) as number;
+  const target = Math.ceil(bytes / pageSize);
+  const pages = () => db.pragma("page_count", { simple: true }) as number;
+  // A reservation cut short by a crash left its table: drop it (its pages become free too).
+  db.exec("DROP TABLE IF EXISTS journeys_reserve");
+  if (pages() >= target) return;
+  db.exec("CREATE TABLE journeys_reserve (b BLOB)");
+  const insert = db.prepare("INSERT INTO journeys_reserve VALUES (zeroblob(?))");
+  // 4 MiB a transaction, so that SQLite's own checkpoints keep the WAL small meanwhile.
+  while (pages() < target) insert.run(Math.min(4 << 20, (target - pages()) * pageSize));
+  db.exec("DROP TABLE journeys_reserve");
+  db.pragma("wal_checkpoint(TRUNCATE)");
 }
