@@ -197,8 +197,9 @@ function reserve(db: SqliteDatabase, bytes: number): void {
   if (pages() >= target) return;
   db.exec("CREATE TABLE journeys_reserve (b BLOB)");
   const insert = db.prepare("INSERT INTO journeys_reserve VALUES (zeroblob(?))");
-  // 4 MiB a transaction, so that SQLite's own checkpoints keep the WAL small meanwhile.
-  while (pages() < target) insert.run(Math.min(4 << 20, (target - pages()) * pageSize));
+  // 4 MiB a transaction (up to 4 MiB past the target), so that SQLite's own checkpoints keep the
+  // WAL small meanwhile; each blob overflows into new pages, so the loop always ends.
+  while (pages() < target) insert.run(4 << 20);
   db.exec("DROP TABLE journeys_reserve");
   db.pragma("wal_checkpoint(TRUNCATE)");
 }
