@@ -138,36 +138,19 @@ async function runServe(args: readonly string[]): Promise<number> {
   if (!["all", "referenced"].includes(setting("event-history"))) {
     throw new CliError(`--event-history: expected all or referenced, got ${setting("event-history")}`);
   }
-  const maxBacklog = Number(setting("max-backlog"));
-  if (!Number.isInteger(maxBacklog) || maxBacklog < 0)
-    throw new CliError(
-      `--max-backlog: expected a whole number of events (0: no limit), got ${setting("max-backlog")}`,
-    );
-  const cacheSize = Number(setting("cache-size"));
-  if (!Number.isInteger(cacheSize) || cacheSize < 1)
-    throw new CliError(
-      `--cache-size: expected a whole number of users and instances (at least 1), got ${setting("cache-size")}`,
-    );
-  const quietUsers = Number(setting("quiet-users"));
-  if (!Number.isInteger(quietUsers) || quietUsers < 0)
-    throw new CliError(
-      `--quiet-users: expected a whole number of users (0: off), got ${setting("quiet-users")}`,
-    );
-  const heapHeadroom = Number(setting("heap-headroom"));
-  if (!Number.isInteger(heapHeadroom) || heapHeadroom < 0)
-    throw new CliError(
-      `--heap-headroom: expected a whole number of MiB (0: none), got ${setting("heap-headroom")}`,
-    );
-  const reserveMib = Number(setting("reserve-mib"));
-  if (!Number.isInteger(reserveMib) || reserveMib < 0)
-    throw new CliError(
-      `--reserve-mib: expected a whole number of MiB (0: none), got ${setting("reserve-mib")}`,
-    );
-  const providerConcurrency = Number(setting("provider-concurrency"));
-  if (!Number.isInteger(providerConcurrency) || providerConcurrency < 1)
-    throw new CliError(
-      `--provider-concurrency: expected a whole number of calls (at least 1), got ${setting("provider-concurrency")}`,
-    );
+  /** A setting that must be a whole number from `min` up; `expected` says what it counts. */
+  const whole = (flag: (typeof SERVE_SETTINGS)[number]["flag"], min: number, expected: string): number => {
+    const value = Number(setting(flag));
+    if (!Number.isInteger(value) || value < min)
+      throw new CliError(`--${flag}: expected ${expected}, got ${setting(flag)}`);
+    return value;
+  };
+  const maxBacklog = whole("max-backlog", 0, "a whole number of events (0: no limit)");
+  const cacheSize = whole("cache-size", 1, "a whole number of users and instances (at least 1)");
+  const quietUsers = whole("quiet-users", 0, "a whole number of users (0: off)");
+  const heapHeadroom = whole("heap-headroom", 0, "a whole number of MiB (0: none)");
+  const reserveMib = whole("reserve-mib", 0, "a whole number of MiB (0: none)");
+  const providerConcurrency = whole("provider-concurrency", 1, "a whole number of calls (at least 1)");
   if (!["on", "off"].includes(setting("provider-thread")))
     throw new CliError(`--provider-thread: expected on or off, got ${setting("provider-thread")}`);
   const port = Number(setting("port"));

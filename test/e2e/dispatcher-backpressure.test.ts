@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { eventually, startServer, type TestServer } from "../support/server.js";
+import { eventually, publishWebhookJourney, startServer, type TestServer } from "../support/server.js";
 
 process.env.JOURNEYS_ALLOW_PRIVATE_URLS = "1";
 
@@ -27,14 +27,7 @@ describe("dispatcher under backpressure", () => {
       engine: { delivery: { concurrency: 1, perProviderConcurrency: 1, claimLimit: 2, pollMs: 20 } },
     });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const journey = {
-      id: "notify",
-      entry: { event: "order", key: "properties.n" },
-      start: "hook",
-      nodes: { hook: { actions: [{ webhook: { url: `${url}/o/{{ journey.entry.properties.n }}` } }] } },
-    };
-    assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
-    assert.equal((await server.api("POST", "/v1/journeys/notify/publish")).status, 200);
+    await publishWebhookJourney(server, url);
   });
 
   after(async () => {

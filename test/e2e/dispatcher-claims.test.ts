@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { eventually, startServer, type TestServer } from "../support/server.js";
+import { eventually, publishWebhookJourney, startServer, type TestServer } from "../support/server.js";
 
 process.env.JOURNEYS_ALLOW_PRIVATE_URLS = "1";
 
@@ -44,14 +44,7 @@ describe("dispatcher claims", () => {
     delivery: Record<string, number>,
   ): Promise<{ server: TestServer; claims: () => number }> {
     const server = await startServer(undefined, { engine: { delivery: { pollMs: 60_000, ...delivery } } });
-    const journey = {
-      id: "notify",
-      entry: { event: "order", key: "properties.n" },
-      start: "hook",
-      nodes: { hook: { actions: [{ webhook: { url: `${url}/o/{{ journey.entry.properties.n }}` } }] } },
-    };
-    assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
-    assert.equal((await server.api("POST", "/v1/journeys/notify/publish")).status, 200);
+    await publishWebhookJourney(server, url);
     const store = server.running.engine.store;
     const claim = store.claimDeliveries.bind(store);
     let claims = 0;

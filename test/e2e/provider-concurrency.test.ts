@@ -3,7 +3,13 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type FakeSmtp, startFakeSmtp } from "../../src/channels/testing/fake-smtp.js";
-import { type Body, eventually, startServer, type TestServer } from "../support/server.js";
+import {
+  type Body,
+  eventually,
+  publishWebhookJourney,
+  startServer,
+  type TestServer,
+} from "../support/server.js";
 
 process.env.JOURNEYS_ALLOW_PRIVATE_URLS = "1";
 
@@ -34,14 +40,7 @@ describe("calls in flight per provider", () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     server = await startServer(undefined, { providerThread: true, providerConcurrency: 5 });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const journey = {
-      id: "notify",
-      entry: { event: "order", key: "properties.n" },
-      start: "hook",
-      nodes: { hook: { actions: [{ webhook: { url: `${url}/o/{{ journey.entry.properties.n }}` } }] } },
-    };
-    assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
-    assert.equal((await server.api("POST", "/v1/journeys/notify/publish")).status, 200);
+    await publishWebhookJourney(server, url);
   });
 
   after(async () => {

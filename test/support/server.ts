@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,6 +55,21 @@ export async function startServer(db?: string, extra: Partial<ServeOptions> = {}
       temp?.cleanup();
     },
   };
+}
+
+/**
+ * Publishes journey `notify`: each `order` event (keyed by `properties.n`) posts a webhook to
+ * `{receiver}/o/{n}`.
+ */
+export async function publishWebhookJourney(server: TestServer, receiver: string): Promise<void> {
+  const journey = {
+    id: "notify",
+    entry: { event: "order", key: "properties.n" },
+    start: "hook",
+    nodes: { hook: { actions: [{ webhook: { url: `${receiver}/o/{{ journey.entry.properties.n }}` } }] } },
+  };
+  assert.equal((await server.api("POST", "/v1/journeys", journey)).status, 201);
+  assert.equal((await server.api("POST", "/v1/journeys/notify/publish")).status, 200);
 }
 
 /** One HTTP request with the test key; the body is parsed when it is JSON. */
